@@ -1,0 +1,313 @@
+//! The importance `s` the solver maximises, and the pairwise weight `α` (SPEC §1).
+//!
+//! Every choice here is marked **(ours)** in the SPEC and exposed as an option:
+//! - [`ScoreNormalization`]: min-max (default), ranks/n, or raw scores.
+//! - [`Representativeness`]: `s = (1 − γ)·ŝ + γ·d̂` with `d̂` the normalised degree; `γ` defaults to the
+//!   pruning ratio (`Auto`), so typical samples win when little is kept. Without it the objective
+//!   favours isolated outliers at high pruning ratios.
+//! - [`NoiseCutoff`]: drop the `c·n` noisiest samples first; `c` defaults to 0 / 0.1 / 0.2 below 50%,
+//!   from 50% and from 80% pruning (`Auto`).
+//! - [`AlphaRule`]: `α = β·mean(s) / ((k/n)·mean_i d_i)` with `β = 1`, or a fixed `α`.
+
+use crate::error::{check_finite, CoreError, Result};
+
+/// How raw scores become `ŝ ∈ [0, 1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScoreNormalization {
+    /// `(s − min)/(max − min)`; a constant vector becomes all ones (default).
+    #[default]
+    MinMax,
+    /// Average rank (1-based, ties share their mean rank) divided by `n`.
+    Rank,
+    /// The scores as given.
+    Raw,
+}
+
+/// Min-max scaling to `[0, 1]`; a constant (or single-element) vector maps to all ones, so that equal
+/// scores mean "equally important", not "worthless".
+pub fn min_max(values: &[f32]) -> Vec<f32> {
+    let (lo, hi) = values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let range = hi as f64 - lo as f64;
+    if range <= 0.0 || range.is_nan() {
+        return vec![1.0; values.len()];
+    }
+    values
+        .iter()
+        .map(|&v| ((v as f64 - lo as f64) / range) as f32)
+        .collect()
+}
+
+/// Average 1-based ranks divided by `n` (ascending: the largest score gets 1).
+pub fn rank_normalize(values: &[f32]) -> Vec<f32> {
+    let n = values.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+    let mut out = vec![0.0f32; n];
+    let mut start = 0;
+    while start < n {
+        let mut end = start + 1;
+        while end < n && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        // Ranks start+1 ..= end share their mean.
+        let mean_rank = (start + 1 + end) as f64 / 2.0;
+        for &i in &order[start..end] {
+            out[i] = (mean_rank / n as f64) as f32;
+        }
+        start = end;
+    }
+    out
+}
+
+impl ScoreNormalization {
+    /// Applies the normalisation; scores must be finite.
+    pub fn apply(self, scores: &[f32]) -> Result<Vec<f32>> {
+        check_finite("scores", scores)?;
+        Ok(match self {
+            ScoreNormalization::MinMax => min_max(scores),
+            ScoreNormalization::Rank => rank_normalize(scores),
+            ScoreNormalization::Raw => scores.to_vec(),
+        })
+    }
+}
+
+/// The weight `γ` of the degree term in `s = (1 − γ)·ŝ + γ·d̂`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Representativeness {
+    /// `γ` = pruning ratio `1 − k/n` (default).
+    #[default]
+    Auto,
+    /// A fixed `γ ∈ [0, 1]`; `0` gives the plain objective.
+    Fixed(f64),
+}
+
+impl Representativeness {
+    /// Checks a fixed `γ` lies in `[0, 1]`.
+    pub fn validate(self) -> Result<Self> {
+        match self {
+            Representativeness::Fixed(g) if !(0.0..=1.0).contains(&g) => {
+                Err(CoreError::InvalidParameter {
+                    name: "representativeness",
+                    value: g.to_string(),
+                    reason: "must be 'auto' or a number in [0, 1]",
+                })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// `γ` for the given pruning ratio.
+    pub fn gamma(self, pruning_ratio: f64) -> f64 {
+        match self {
+            Representativeness::Auto => pruning_ratio,
+            Representativeness::Fixed(g) => g,
+        }
+    }
+}
+
+/// `s = (1 − γ)·ŝ + γ·d̂` with `d̂` the min-max normalised degrees; with no scores, `s = d̂`.
+pub fn compose_importance(
+    normalized_scores: Option<&[f32]>,
+    degrees: &[f32],
+    gamma: f64,
+) -> Vec<f32> {
+    let d_hat = min_max(degrees);
+    match normalized_scores {
+        None => d_hat,
+        Some(s_hat) => s_hat
+            .iter()
+            .zip(&d_hat)
+            .map(|(&s, &d)| ((1.0 - gamma) * s as f64 + gamma * d as f64) as f32)
+            .collect(),
+    }
+}
+
+/// How many of the noisiest samples are dropped before selection.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum NoiseCutoff {
+    /// 0 below 50% pruning, 0.1 from 50% to 80%, 0.2 at 80% and above (default).
+    #[default]
+    Auto,
+    /// A fixed fraction `c ∈ [0, 1)` of the dataset.
+    Fraction(f64),
+}
+
+impl NoiseCutoff {
+    /// Checks a fixed fraction lies in `[0, 1)`.
+    pub fn validate(self) -> Result<Self> {
+        match self {
+            NoiseCutoff::Fraction(c) if !(0.0..1.0).contains(&c) => {
+                Err(CoreError::InvalidParameter {
+                    name: "drop-noisy",
+                    value: c.to_string(),
+                    reason: "must be 'auto' or a fraction in [0, 1)",
+                })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// The fraction `c` for keeping `k` of `n` samples. Auto compares in integers so that 20% kept is
+    /// exactly "80% pruned".
+    pub fn fraction(self, k: usize, n: usize) -> f64 {
+        match self {
+            NoiseCutoff::Fraction(c) => c,
+            NoiseCutoff::Auto => {
+                let pruned = (n - k) as u128;
+                let n = n as u128;
+                if 5 * pruned >= 4 * n {
+                    0.2
+                } else if 2 * pruned >= n {
+                    0.1
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// The samples to drop: the `⌊c·n⌋` largest noise values (ties: smaller index first), but never so
+    /// many that fewer than `k` remain. Returned sorted ascending.
+    pub fn noisiest(self, noise: &[f32], k: usize) -> Result<Vec<usize>> {
+        check_finite("noise", noise)?;
+        let n = noise.len();
+        let requested = (self.fraction(k, n) * n as f64).floor() as usize;
+        let count = requested.min(n.saturating_sub(k));
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| noise[b].total_cmp(&noise[a]).then(a.cmp(&b)));
+        let mut drop = order[..count].to_vec();
+        drop.sort_unstable();
+        Ok(drop)
+    }
+}
+
+/// How `α` is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AlphaRule {
+    /// `α = β·mean(s) / ((k/n)·mean_i d_i)` (default `β = 1`).
+    Beta(f64),
+    /// `α` as given.
+    Fixed(f64),
+}
+
+impl Default for AlphaRule {
+    fn default() -> Self {
+        AlphaRule::Beta(1.0)
+    }
+}
+
+impl AlphaRule {
+    /// Checks `α` or `β` is finite and non-negative.
+    pub fn validate(self) -> Result<Self> {
+        let (name, v) = match self {
+            AlphaRule::Beta(b) => ("beta", b),
+            AlphaRule::Fixed(a) => ("alpha", a),
+        };
+        if !v.is_finite() || v < 0.0 {
+            return Err(CoreError::InvalidParameter {
+                name,
+                value: v.to_string(),
+                reason: "must be finite and ≥ 0",
+            });
+        }
+        Ok(self)
+    }
+
+    /// `α` for importance `s`, degrees `d` and budget `k`. With no edges at all there is no redundancy
+    /// to weigh and the rule gives 0.
+    pub fn alpha(self, s: &[f32], degrees: &[f32], k: usize) -> f64 {
+        match self {
+            AlphaRule::Fixed(a) => a,
+            AlphaRule::Beta(beta) => {
+                let n = s.len() as f64;
+                let mean_s = crate::reduce::sum(s) / n;
+                let mean_d = crate::reduce::sum(degrees) / n;
+                let keep = k as f64 / n;
+                if mean_d > 0.0 && keep > 0.0 {
+                    beta * mean_s / (keep * mean_d)
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn normalisations() {
+        assert_eq!(min_max(&[2.0, 4.0, 3.0]), vec![0.0, 1.0, 0.5]);
+        assert_eq!(min_max(&[5.0, 5.0]), vec![1.0, 1.0]);
+        assert_eq!(
+            rank_normalize(&[10.0, 30.0, 20.0, 20.0]),
+            vec![0.25, 1.0, 0.625, 0.625]
+        );
+        assert_eq!(
+            ScoreNormalization::Raw.apply(&[-3.0, 2.0]).unwrap(),
+            vec![-3.0, 2.0]
+        );
+        let err = ScoreNormalization::MinMax
+            .apply(&[1.0, f32::INFINITY])
+            .unwrap_err();
+        assert!(err.to_string().contains("index 1"));
+    }
+
+    #[test]
+    fn composition_mixes_scores_and_degrees() {
+        let s = compose_importance(Some(&[1.0, 0.0, 0.5]), &[0.0, 2.0, 1.0], 0.25);
+        assert_eq!(s, vec![0.75, 0.25, 0.5]);
+        assert_eq!(
+            compose_importance(None, &[0.0, 2.0, 1.0], 0.9),
+            vec![0.0, 1.0, 0.5]
+        );
+        assert_eq!(Representativeness::Auto.gamma(0.9), 0.9);
+        assert!(Representativeness::Fixed(1.5).validate().is_err());
+    }
+
+    #[test]
+    fn auto_noise_cutoff_follows_the_pruning_ratio() {
+        let c = NoiseCutoff::Auto;
+        assert_eq!(c.fraction(600, 1000), 0.0); // 40% pruned
+        assert_eq!(c.fraction(500, 1000), 0.1); // exactly 50%
+        assert_eq!(c.fraction(201, 1000), 0.1); // 79.9%
+        assert_eq!(c.fraction(200, 1000), 0.2); // exactly 80%
+        assert_eq!(c.fraction(10, 1000), 0.2);
+        assert_eq!(NoiseCutoff::Fraction(0.3).fraction(999, 1000), 0.3);
+        assert!(NoiseCutoff::Fraction(1.0).validate().is_err());
+    }
+
+    #[test]
+    fn noisiest_drops_the_largest_and_leaves_k() {
+        let noise = [0.1f32, 0.9, 0.5, 0.9, 0.0, 0.3, 0.2, 0.8, 0.4, 0.6];
+        assert_eq!(
+            NoiseCutoff::Fraction(0.3).noisiest(&noise, 2).unwrap(),
+            vec![1, 3, 7]
+        );
+        // Dropping 3 would leave fewer than k = 8.
+        assert_eq!(
+            NoiseCutoff::Fraction(0.3).noisiest(&noise, 8).unwrap(),
+            vec![1, 3]
+        );
+        assert!(NoiseCutoff::Auto.noisiest(&[f32::NAN], 1).is_err());
+    }
+
+    #[test]
+    fn default_alpha_balances_the_terms() {
+        let s = [1.0f32, 0.5, 0.5, 0.0];
+        let d = [2.0f32, 1.0, 1.0, 0.0];
+        // mean s = 0.5, mean d = 1, k/n = 0.5 → α = 1.
+        assert_relative_eq!(AlphaRule::Beta(1.0).alpha(&s, &d, 2), 1.0);
+        assert_relative_eq!(AlphaRule::Beta(2.0).alpha(&s, &d, 2), 2.0);
+        assert_eq!(AlphaRule::Beta(1.0).alpha(&s, &[0.0; 4], 2), 0.0);
+        assert_eq!(AlphaRule::Fixed(0.3).alpha(&s, &d, 2), 0.3);
+        assert!(AlphaRule::Fixed(-1.0).validate().is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! # infoprune-core
+//!
+//! The CPU reference implementation of infoprune: everything needed to pick the `k` samples of a
+//! dataset that keep the most information, and the ground truth every other backend is tested against.
+//!
+//! The problem (see the workspace's `SPEC.md`, §1):
+//!
+//! ```text
+//! maximize  f(x) = Σ_i s_i x_i − α Σ_{i,j} K_ij x_i x_j   over x ∈ {0,1}^n, Σ x = k
+//! ```
+//!
+//! with `s` the importance scores and `K` a sparse, symmetric, non-negative kNN similarity.
+//!
+//! - [`csr`]: the validated sparse similarity type and its products.
+//! - [`knn`]: the exact kNN graph built from embeddings.
+//! - [`importance`]: score normalisation, representativeness, the noise cutoff and the default `α`.
+//! - [`objective`]: `f(S)` and the relaxed `f(x)`.
+//! - [`projection`]: projection onto the capped simplex.
+//! - [`solver`]: projected gradient, mirror ascent, lazy greedy, rounding and swap refinement.
+//! - [`baselines`]: seeded random and top-k selection.
+//! - [`select`]: the whole single-problem pipeline, from embeddings to selected indices.
+//!
+//! ```
+//! use infoprune_core::{select::{SelectConfig, Selector}, Method};
+//! use ndarray::Array2;
+//!
+//! let embeddings = Array2::from_shape_fn((200, 8), |(i, j)| ((i * 7 + j * 3) % 11) as f32 + j as f32);
+//! let config = SelectConfig::new(20).method(Method::InfoMax);
+//! let selection = Selector::new(config).unwrap().run(embeddings.view(), None, None).unwrap();
+//! assert_eq!(selection.indices.len(), 20);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod baselines;
+pub mod csr;
+pub mod error;
+pub mod importance;
+pub mod knn;
+pub mod objective;
+pub mod progress;
+pub mod projection;
+pub mod reduce;
+pub mod select;
+pub mod solver;
+pub mod timing;
+
+#[cfg(test)]
+mod testing;
+
+pub use csr::CsrSimilarity;
+pub use error::{CoreError, Result};
+pub use solver::{Method, Problem, RelaxedSolver, SolveResult, SolverConfig};

@@ -1,0 +1,40 @@
+//! Progress observers: the solvers and graph builders report what they did, the caller decides how to
+//! show it (a progress bar in the CLI, nothing in a library call, a recorder in tests).
+
+/// The stages a selection goes through, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Building the kNN similarity graph.
+    Graph,
+    /// Iterating a relaxed solver (or adding elements greedily).
+    Solve,
+    /// Swap refinement after rounding.
+    Refine,
+}
+
+impl Stage {
+    /// Human-readable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Graph => "knn graph",
+            Stage::Solve => "solve",
+            Stage::Refine => "refine",
+        }
+    }
+}
+
+/// Receives progress. Implementations must be cheap: `advance` is called from worker threads.
+pub trait Progress: Sync {
+    /// A stage starts with `total` units of work.
+    fn start(&self, _stage: Stage, _total: u64) {}
+    /// `units` more units of the current stage are done.
+    fn advance(&self, _units: u64) {}
+    /// The current stage is over.
+    fn finish(&self, _stage: Stage) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Progress for Silent {}

@@ -1,0 +1,385 @@
+//! The whole single-problem pipeline of SPEC §1: noise cutoff → kNN graph → importance → `α` →
+//! solver, from embeddings (and optional scores and noise signal) to the selected indices.
+//!
+//! [`Selector::prepare`] does everything up to the solver once; [`Prepared::select`] then runs any
+//! [`Method`] on that same instance, so several methods can be compared under one objective.
+
+use crate::baselines;
+use crate::csr::CsrSimilarity;
+use crate::error::{CoreError, Result};
+use crate::importance::{
+    compose_importance, AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization,
+};
+use crate::knn::{knn_graph, KnnConfig};
+use crate::objective::objective;
+use crate::progress::{Progress, Silent};
+use crate::solver::{
+    Algorithm, Method, Problem, RelaxedSolver, SolveResult, SolverConfig, SolverParams,
+};
+use crate::timing::Timings;
+use ndarray::{ArrayView2, Axis};
+
+/// Everything a selection needs besides the data; defaults are SPEC's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectConfig {
+    /// Budget: how many samples to keep.
+    pub k: usize,
+    /// How the subset is chosen.
+    pub method: Method,
+    /// The relaxed solver used by [`Method::InfoMax`].
+    pub solver: RelaxedSolver,
+    /// The similarity graph.
+    pub knn: KnnConfig,
+    /// How raw scores are normalised.
+    pub normalization: ScoreNormalization,
+    /// Weight of the degree (typicality) term.
+    pub representativeness: Representativeness,
+    /// How many of the noisiest samples are dropped when a noise signal is given.
+    pub noise_cutoff: NoiseCutoff,
+    /// How `α` is chosen.
+    pub alpha: AlphaRule,
+    /// Iterations, tolerance, swap rounds and step size of the solvers (the algorithm field is set
+    /// from `method` and `solver`).
+    pub solver_params: SolverParams,
+    /// Seed of every random choice (the random baseline).
+    pub seed: u64,
+}
+
+impl SelectConfig {
+    /// Keep `k` samples, everything else at its default.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            method: Method::default(),
+            solver: RelaxedSolver::default(),
+            knn: KnnConfig::default(),
+            normalization: ScoreNormalization::default(),
+            representativeness: Representativeness::default(),
+            noise_cutoff: NoiseCutoff::default(),
+            alpha: AlphaRule::default(),
+            solver_params: SolverParams::default(),
+            seed: 0,
+        }
+    }
+
+    /// Sets the method.
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Sets the relaxed solver.
+    pub fn solver(mut self, solver: RelaxedSolver) -> Self {
+        self.solver = solver;
+        self
+    }
+
+    /// Sets the number of neighbours `m` of the graph.
+    pub fn neighbors(mut self, m: usize) -> Self {
+        self.knn.neighbors = m;
+        self
+    }
+
+    /// Sets the `α` rule.
+    pub fn alpha(mut self, rule: AlphaRule) -> Self {
+        self.alpha = rule;
+        self
+    }
+
+    /// Sets the representativeness weight.
+    pub fn representativeness(mut self, r: Representativeness) -> Self {
+        self.representativeness = r;
+        self
+    }
+
+    /// Sets the noise cutoff.
+    pub fn noise_cutoff(mut self, c: NoiseCutoff) -> Self {
+        self.noise_cutoff = c;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+/// A validated configuration, ready to run on data.
+#[derive(Debug, Clone)]
+pub struct Selector {
+    config: SelectConfig,
+}
+
+/// The instance a [`Selector`] builds from the data: what every method is then run on.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Original row index of each row of the instance (ascending; the noisy rows are missing).
+    pub rows: Vec<usize>,
+    /// Rows dropped by the noise cutoff (original indices, ascending).
+    pub dropped_noisy: Vec<usize>,
+    /// The similarity graph over `rows`.
+    pub graph: CsrSimilarity,
+    /// Normalised user scores `ŝ` over `rows`, if scores were given.
+    pub normalized_scores: Option<Vec<f32>>,
+    /// The importance `s` the solver maximises.
+    pub importance: Vec<f32>,
+    /// Representativeness weight in use.
+    pub gamma: f64,
+    /// Pairwise weight in use.
+    pub alpha: f64,
+    /// Budget.
+    pub k: usize,
+    /// Seconds spent preparing: `noise`, `graph`, `importance`.
+    pub timings: Timings,
+}
+
+/// The outcome of a selection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Selected rows of the input (original indices), sorted ascending, exactly `k`.
+    pub indices: Vec<usize>,
+    /// `f(S)` under the instance's objective.
+    pub objective: f64,
+    /// The method that chose them.
+    pub method: Method,
+    /// The relaxed solver, where one ran.
+    pub solver: Option<RelaxedSolver>,
+    /// Samples in the input.
+    pub n: usize,
+    /// Budget.
+    pub k: usize,
+    /// Pairwise weight in use.
+    pub alpha: f64,
+    /// Representativeness weight in use.
+    pub gamma: f64,
+    /// How many noisy samples were dropped before selection.
+    pub dropped_noisy: usize,
+    /// Stored entries of the similarity graph.
+    pub graph_nnz: usize,
+    /// Solver iterations (0 for baselines).
+    pub iterations: usize,
+    /// Whether the solver converged (baselines: true).
+    pub converged: bool,
+    /// Swaps applied by the refinement.
+    pub swaps: usize,
+    /// Seconds per phase, preparation included.
+    pub timings: Timings,
+}
+
+impl Selector {
+    /// Validates `config`.
+    pub fn new(config: SelectConfig) -> Result<Self> {
+        if config.k == 0 {
+            return Err(CoreError::InvalidBudget { k: 0, n: 0 });
+        }
+        config.representativeness.validate()?;
+        config.noise_cutoff.validate()?;
+        config.alpha.validate()?;
+        config.solver_params.clone().check()?;
+        Ok(Self { config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SelectConfig {
+        &self.config
+    }
+
+    /// Selects from `embeddings` (`n × d`), with optional importance `scores` (high = keep) and
+    /// optional `noise` (high = likely mislabeled), without progress reports.
+    pub fn run(
+        &self,
+        embeddings: ArrayView2<f32>,
+        scores: Option<&[f32]>,
+        noise: Option<&[f32]>,
+    ) -> Result<Selection> {
+        self.run_with_progress(embeddings, scores, noise, &Silent)
+    }
+
+    /// [`Selector::run`] reporting progress.
+    pub fn run_with_progress(
+        &self,
+        embeddings: ArrayView2<f32>,
+        scores: Option<&[f32]>,
+        noise: Option<&[f32]>,
+        progress: &dyn Progress,
+    ) -> Result<Selection> {
+        let prepared = self.prepare(embeddings, scores, noise, progress)?;
+        prepared.select(&self.config, self.config.method, progress)
+    }
+
+    /// Builds the instance: validates the inputs, drops noisy rows, builds the graph, composes the
+    /// importance and chooses `α`.
+    pub fn prepare(
+        &self,
+        embeddings: ArrayView2<f32>,
+        scores: Option<&[f32]>,
+        noise: Option<&[f32]>,
+        progress: &dyn Progress,
+    ) -> Result<Prepared> {
+        let config = &self.config;
+        let (n, d) = embeddings.dim();
+        if n == 0 {
+            return Err(CoreError::Empty { what: "embeddings" });
+        }
+        if d == 0 {
+            return Err(CoreError::InvalidParameter {
+                name: "embeddings",
+                value: "d = 0".into(),
+                reason: "need at least one feature column",
+            });
+        }
+        if config.k > n {
+            return Err(CoreError::InvalidBudget { k: config.k, n });
+        }
+        for (what, values) in [("scores", scores), ("noise", noise)] {
+            if let Some(v) = values {
+                if v.len() != n {
+                    return Err(CoreError::ShapeMismatch {
+                        what: format!("{what} length vs embedding rows"),
+                        expected: n,
+                        found: v.len(),
+                    });
+                }
+            }
+        }
+        if let Some((index, &value)) = embeddings.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(CoreError::NonFinite {
+                what: "embeddings",
+                index,
+                value: value as f64,
+            });
+        }
+        if let Some(s) = scores {
+            crate::error::check_finite("scores", s)?;
+        }
+
+        let mut timings = Timings::default();
+        let dropped_noisy = timings.time("noise", || match noise {
+            Some(noise) => config.noise_cutoff.noisiest(noise, config.k),
+            None => Ok(Vec::new()),
+        })?;
+        let rows: Vec<usize> = if dropped_noisy.is_empty() {
+            (0..n).collect()
+        } else {
+            let mut dropped = vec![false; n];
+            for &i in &dropped_noisy {
+                dropped[i] = true;
+            }
+            (0..n).filter(|&i| !dropped[i]).collect()
+        };
+
+        let graph = timings.time("graph", || {
+            if rows.len() == n {
+                knn_graph(embeddings, &config.knn, progress)
+            } else {
+                knn_graph(
+                    embeddings.select(Axis(0), &rows).view(),
+                    &config.knn,
+                    progress,
+                )
+            }
+        })?;
+
+        let start = std::time::Instant::now();
+        let normalized_scores = match scores {
+            Some(s) => {
+                let kept: Vec<f32> = rows.iter().map(|&i| s[i]).collect();
+                Some(config.normalization.apply(&kept)?)
+            }
+            None => None,
+        };
+        let pruning_ratio = 1.0 - config.k as f64 / n as f64;
+        let gamma = config.representativeness.gamma(pruning_ratio);
+        let degrees = graph.degrees();
+        let importance = compose_importance(normalized_scores.as_deref(), &degrees, gamma);
+        let alpha = config.alpha.alpha(&importance, &degrees, config.k);
+        timings.add("importance", start.elapsed().as_secs_f64());
+
+        Ok(Prepared {
+            rows,
+            dropped_noisy,
+            graph,
+            normalized_scores,
+            importance,
+            gamma,
+            alpha,
+            k: config.k,
+            timings,
+        })
+    }
+}
+
+impl Prepared {
+    /// The InfoMax problem this instance defines.
+    pub fn problem(&self) -> Result<Problem<'_>> {
+        Problem::new(&self.importance, &self.graph, self.k, self.alpha)
+    }
+
+    /// Runs `method` (with `config`'s solver settings and seed) on this instance.
+    pub fn select(
+        &self,
+        config: &SelectConfig,
+        method: Method,
+        progress: &dyn Progress,
+    ) -> Result<Selection> {
+        let problem = self.problem()?;
+        let mut timings = self.timings.clone();
+        let solved: SolveResult = match method {
+            Method::InfoMax | Method::Greedy => {
+                let algorithm = match method {
+                    Method::Greedy => Algorithm::LazyGreedy,
+                    _ => config.solver.into(),
+                };
+                let params = SolverParams {
+                    algorithm,
+                    ..config.solver_params.clone()
+                };
+                let solver: SolverConfig = params.check()?;
+                solver.solve(&problem, progress)
+            }
+            Method::Random | Method::TopK => {
+                let start = std::time::Instant::now();
+                let indices = match method {
+                    Method::Random => baselines::random_subset(problem.n(), self.k, config.seed),
+                    _ => baselines::top_k_by_score(
+                        self.normalized_scores
+                            .as_deref()
+                            .unwrap_or(&self.importance),
+                        self.k,
+                    ),
+                };
+                let f = objective(&problem, &indices)?;
+                let mut t = Timings::default();
+                t.add("solve", start.elapsed().as_secs_f64());
+                SolveResult {
+                    indices,
+                    objective: f,
+                    iterations: 0,
+                    converged: true,
+                    relaxed_trace: Vec::new(),
+                    rounded_objective: f,
+                    swaps: 0,
+                    timings: t,
+                }
+            }
+        };
+        timings.extend(&solved.timings);
+        Ok(Selection {
+            indices: solved.indices.iter().map(|&i| self.rows[i]).collect(),
+            objective: solved.objective,
+            method,
+            solver: (method == Method::InfoMax).then_some(config.solver),
+            n: self.rows.len() + self.dropped_noisy.len(),
+            k: self.k,
+            alpha: self.alpha,
+            gamma: self.gamma,
+            dropped_noisy: self.dropped_noisy.len(),
+            graph_nnz: self.graph.nnz(),
+            iterations: solved.iterations,
+            converged: solved.converged,
+            swaps: solved.swaps,
+            timings,
+        })
+    }
+}

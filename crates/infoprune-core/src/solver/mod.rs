@@ -1,0 +1,256 @@
+//! The InfoMax solvers of SPEC §1.1 behind one validated configuration and one result type.
+//!
+//! Parameters are plain data ([`SolverParams`]) until [`SolverParams::check`] turns them into a
+//! [`SolverConfig`], which is then trusted everywhere (the linfa pattern): invalid input never reaches
+//! an inner loop.
+//!
+//! - [`Algorithm::ProjectedGradient`] (default) and [`Algorithm::Mirror`] optimise the relaxation over
+//!   the capped simplex, then round to the top-k and refine by swaps ([`relaxed`], [`rounding`],
+//!   [`swap`]).
+//! - [`Algorithm::LazyGreedy`] adds the element of largest marginal gain, exactly ([`greedy`]).
+
+pub mod greedy;
+mod problem;
+pub mod relaxed;
+pub mod rounding;
+pub mod swap;
+
+pub use problem::Problem;
+
+use crate::error::{CoreError, Result};
+use crate::progress::Progress;
+use crate::timing::Timings;
+
+/// How the sample subset is chosen (the CLI's `--method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Relaxed InfoMax solver + rounding + swap refinement (default).
+    #[default]
+    InfoMax,
+    /// Lazy greedy on the same objective.
+    Greedy,
+    /// Uniformly random subset (seeded baseline).
+    Random,
+    /// The `k` highest scores (baseline).
+    TopK,
+}
+
+impl Method {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::InfoMax => "infomax",
+            Method::Greedy => "greedy",
+            Method::Random => "random",
+            Method::TopK => "topk",
+        }
+    }
+}
+
+/// Which relaxation solver InfoMax uses (the CLI's `--solver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RelaxedSolver {
+    /// Projected gradient ascent with `η = 1/L` (default).
+    #[default]
+    ProjectedGradient,
+    /// Entropic mirror (softmax) ascent.
+    Mirror,
+}
+
+impl RelaxedSolver {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            RelaxedSolver::ProjectedGradient => "pg",
+            RelaxedSolver::Mirror => "mirror",
+        }
+    }
+}
+
+/// The algorithm a [`SolverConfig`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Projected gradient ascent on the relaxation.
+    ProjectedGradient,
+    /// Entropic mirror ascent on the relaxation.
+    Mirror,
+    /// Lazy greedy on the discrete objective.
+    LazyGreedy,
+}
+
+impl From<RelaxedSolver> for Algorithm {
+    fn from(s: RelaxedSolver) -> Self {
+        match s {
+            RelaxedSolver::ProjectedGradient => Algorithm::ProjectedGradient,
+            RelaxedSolver::Mirror => Algorithm::Mirror,
+        }
+    }
+}
+
+/// Unvalidated solver parameters, with SPEC's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolverParams {
+    /// Which algorithm runs.
+    pub algorithm: Algorithm,
+    /// Maximum iterations of a relaxed solver (`T`, default 100).
+    pub iterations: usize,
+    /// Stop when `‖x_{t+1} − x_t‖_∞` falls below this (default `1e-4`).
+    pub tolerance: f64,
+    /// Swap-refinement rounds after rounding (`R`, default 5; 0 disables it).
+    pub swap_rounds: usize,
+    /// Power-iteration steps for `‖K‖₂` (default 30).
+    pub power_iterations: usize,
+    /// Step size override; `None` uses SPEC's rule (`1/L` for PG, `1/max|∇f(x₀)|` for mirror).
+    pub step_size: Option<f64>,
+    /// Factor the step grows by after each accepted step (ours; 1 keeps SPEC's fixed step). Steps
+    /// that would lower `f` are still halved, so the ascent stays monotone whatever the growth.
+    pub step_growth: f64,
+}
+
+impl Default for SolverParams {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::ProjectedGradient,
+            iterations: 100,
+            tolerance: 1e-4,
+            swap_rounds: 5,
+            power_iterations: 30,
+            step_size: None,
+            step_growth: 1.0,
+        }
+    }
+}
+
+impl SolverParams {
+    /// Parameters for `algorithm` with every other value at its default.
+    pub fn new(algorithm: Algorithm) -> Self {
+        Self {
+            algorithm,
+            ..Self::default()
+        }
+    }
+
+    /// Validates the parameters.
+    pub fn check(self) -> Result<SolverConfig> {
+        let invalid = |name, value: String, reason| {
+            Err(CoreError::InvalidParameter {
+                name,
+                value,
+                reason,
+            })
+        };
+        if self.iterations == 0 {
+            return invalid("iterations", "0".into(), "need at least one iteration");
+        }
+        if !self.tolerance.is_finite() || self.tolerance < 0.0 {
+            return invalid(
+                "tolerance",
+                self.tolerance.to_string(),
+                "must be finite and ≥ 0",
+            );
+        }
+        if self.power_iterations == 0 {
+            return invalid("power_iterations", "0".into(), "need at least one step");
+        }
+        if !self.step_growth.is_finite() || self.step_growth < 1.0 {
+            return invalid(
+                "step_growth",
+                self.step_growth.to_string(),
+                "must be finite and ≥ 1",
+            );
+        }
+        if let Some(eta) = self.step_size {
+            if !eta.is_finite() || eta <= 0.0 {
+                return invalid("step_size", eta.to_string(), "must be finite and > 0");
+            }
+        }
+        Ok(SolverConfig(self))
+    }
+}
+
+/// Validated solver parameters: the only way to run a solver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolverConfig(SolverParams);
+
+impl std::ops::Deref for SolverConfig {
+    type Target = SolverParams;
+    fn deref(&self) -> &SolverParams {
+        &self.0
+    }
+}
+
+impl Default for SolverConfig {
+    fn default() -> Self {
+        SolverParams::default().check().expect("defaults are valid")
+    }
+}
+
+/// What every solver returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolveResult {
+    /// The selected sample indices, sorted ascending, exactly `k` of them.
+    pub indices: Vec<usize>,
+    /// Discrete `f(S)` of `indices`.
+    pub objective: f64,
+    /// Iterations run (relaxed steps accepted, or greedy additions).
+    pub iterations: usize,
+    /// Whether the stopping tolerance was met before the iteration limit (greedy: always true).
+    pub converged: bool,
+    /// Relaxed `f(x)` after each accepted step (empty for greedy); never decreases.
+    pub relaxed_trace: Vec<f64>,
+    /// `f(S)` right after rounding, before swap refinement (greedy: equals `objective`).
+    pub rounded_objective: f64,
+    /// Swaps applied by the refinement.
+    pub swaps: usize,
+    /// Seconds per phase: `solve`, `round`, `refine`.
+    pub timings: Timings,
+}
+
+impl SolverConfig {
+    /// Solves `problem`, reporting progress to `progress`.
+    pub fn solve(&self, problem: &Problem, progress: &dyn Progress) -> SolveResult {
+        let mut timings = Timings::default();
+        match self.algorithm {
+            Algorithm::LazyGreedy => {
+                let order = timings.time("solve", || greedy::lazy_greedy(problem, progress));
+                let mut indices = order;
+                indices.sort_unstable();
+                let objective = crate::objective::objective(problem, &indices)
+                    .expect("greedy returns distinct in-range indices");
+                SolveResult {
+                    iterations: indices.len(),
+                    indices,
+                    objective,
+                    converged: true,
+                    relaxed_trace: Vec::new(),
+                    rounded_objective: objective,
+                    swaps: 0,
+                    timings,
+                }
+            }
+            Algorithm::ProjectedGradient | Algorithm::Mirror => {
+                let relaxed = timings.time("solve", || relaxed::maximize(problem, self, progress));
+                let mut indices = timings.time("round", || {
+                    rounding::top_k(&relaxed.x, problem.scores(), problem.k())
+                });
+                let rounded_objective = crate::objective::objective(problem, &indices)
+                    .expect("top-k returns distinct in-range indices");
+                let swaps = timings.time("refine", || {
+                    swap::swap_refinement(problem, &mut indices, self.swap_rounds, progress)
+                });
+                let objective = crate::objective::objective(problem, &indices)
+                    .expect("swaps keep indices distinct and in range");
+                SolveResult {
+                    indices,
+                    objective,
+                    iterations: relaxed.iterations,
+                    converged: relaxed.converged,
+                    relaxed_trace: relaxed.trace,
+                    rounded_objective,
+                    swaps: swaps.swaps,
+                    timings,
+                }
+            }
+        }
+    }
+}

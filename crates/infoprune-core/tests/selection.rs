@@ -1,0 +1,194 @@
+//! End-to-end properties of the single-problem pipeline: determinism, planted duplicates, defaults.
+
+use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness};
+use infoprune_core::select::{SelectConfig, Selector};
+use infoprune_core::{Method, RelaxedSolver};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Gaussian clusters on the sphere, with `dups` rows that are exact copies of earlier rows.
+/// Returns the embeddings and the (original, copy) pairs.
+fn clustered(
+    n: usize,
+    d: usize,
+    clusters: usize,
+    dups: usize,
+    seed: u64,
+) -> (Array2<f32>, Vec<(usize, usize)>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let centers: Vec<Vec<f32>> = (0..clusters)
+        .map(|_| (0..d).map(|_| rng.random_range(-1.0f32..1.0)).collect())
+        .collect();
+    let mut e = Array2::<f32>::zeros((n, d));
+    for i in 0..n - dups {
+        let c = &centers[i % clusters];
+        for j in 0..d {
+            e[[i, j]] = c[j] + 0.3 * rng.random_range(-1.0f32..1.0);
+        }
+    }
+    let mut pairs = Vec::new();
+    for t in 0..dups {
+        let src = rng.random_range(0..n - dups);
+        let dst = n - dups + t;
+        let row = e.row(src).to_owned();
+        e.row_mut(dst).assign(&row);
+        pairs.push((src, dst));
+    }
+    (e, pairs)
+}
+
+#[test]
+fn same_seed_same_subset() {
+    let (e, _) = clustered(600, 8, 6, 20, 1);
+    let scores: Vec<f32> = (0..600).map(|i| ((i * 31) % 97) as f32).collect();
+    for method in [
+        Method::InfoMax,
+        Method::Greedy,
+        Method::Random,
+        Method::TopK,
+    ] {
+        for solver in [RelaxedSolver::ProjectedGradient, RelaxedSolver::Mirror] {
+            let config = SelectConfig::new(60).method(method).solver(solver).seed(9);
+            let a = Selector::new(config.clone())
+                .unwrap()
+                .run(e.view(), Some(&scores), None)
+                .unwrap();
+            let b = Selector::new(config)
+                .unwrap()
+                .run(e.view(), Some(&scores), None)
+                .unwrap();
+            assert_eq!(a.indices, b.indices, "{method:?}");
+            assert_eq!(a.objective.to_bits(), b.objective.to_bits());
+            assert_eq!(a.indices.len(), 60);
+        }
+    }
+    let r = |seed| {
+        Selector::new(SelectConfig::new(60).method(Method::Random).seed(seed))
+            .unwrap()
+            .run(e.view(), None, None)
+            .unwrap()
+            .indices
+    };
+    assert_ne!(r(1), r(2));
+}
+
+#[test]
+fn planted_duplicates_are_never_both_kept_when_alpha_is_large() {
+    // Spread-out clusters and a small budget: an independent set of size k exists in the graph, so
+    // for large α the objective itself forbids keeping any similar pair, let alone duplicates.
+    let (e, pairs) = clustered(800, 16, 8, 60, 3);
+    let scores: Vec<f32> = {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        (0..800).map(|_| rng.random_range(0.0..1.0)).collect()
+    };
+    for method in [Method::InfoMax, Method::Greedy] {
+        for solver in [RelaxedSolver::ProjectedGradient, RelaxedSolver::Mirror] {
+            let config = SelectConfig::new(60)
+                .method(method)
+                .solver(solver)
+                .alpha(AlphaRule::Beta(20.0));
+            let sel = Selector::new(config)
+                .unwrap()
+                .run(e.view(), Some(&scores), None)
+                .unwrap();
+            let kept: std::collections::HashSet<usize> = sel.indices.iter().copied().collect();
+            for &(a, b) in &pairs {
+                assert!(
+                    !(kept.contains(&a) && kept.contains(&b)),
+                    "{method:?}/{solver:?} kept both {a} and {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn infomax_beats_baselines_on_its_objective() {
+    let (e, _) = clustered(1500, 16, 10, 100, 5);
+    let scores: Vec<f32> = {
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        (0..1500).map(|_| rng.random_range(0.0..1.0)).collect()
+    };
+    let selector = Selector::new(SelectConfig::new(150)).unwrap();
+    let prepared = selector
+        .prepare(
+            e.view(),
+            Some(&scores),
+            None,
+            &infoprune_core::progress::Silent,
+        )
+        .unwrap();
+    let f = |m| {
+        prepared
+            .select(selector.config(), m, &infoprune_core::progress::Silent)
+            .unwrap()
+            .objective
+    };
+    let (infomax, greedy, random, topk) = (
+        f(Method::InfoMax),
+        f(Method::Greedy),
+        f(Method::Random),
+        f(Method::TopK),
+    );
+    assert!(
+        infomax > random && infomax > topk,
+        "{infomax} vs {random}, {topk}"
+    );
+    println!("f(S): infomax {infomax:.3}, greedy {greedy:.3}, random {random:.3}, topk {topk:.3}");
+    assert!(infomax >= 0.95 * greedy, "{infomax} vs greedy {greedy}");
+}
+
+#[test]
+fn defaults_follow_the_spec() {
+    let (e, _) = clustered(500, 8, 5, 0, 7);
+    let noise: Vec<f32> = (0..500).map(|i| i as f32).collect();
+    // Keeping 10%: γ = 0.9 and the auto cutoff drops 20% (the 100 noisiest rows, 400..500).
+    let sel = Selector::new(SelectConfig::new(50))
+        .unwrap()
+        .run(e.view(), None, Some(&noise))
+        .unwrap();
+    assert!((sel.gamma - 0.9).abs() < 1e-12);
+    assert_eq!(sel.dropped_noisy, 100);
+    assert!(sel.indices.iter().all(|&i| i < 400));
+    // Keeping 60%: no cutoff.
+    let sel = Selector::new(SelectConfig::new(300))
+        .unwrap()
+        .run(e.view(), None, Some(&noise))
+        .unwrap();
+    assert_eq!(sel.dropped_noisy, 0);
+    // Explicit settings win.
+    let config = SelectConfig::new(50)
+        .noise_cutoff(NoiseCutoff::Fraction(0.0))
+        .representativeness(Representativeness::Fixed(0.0))
+        .alpha(AlphaRule::Fixed(0.25));
+    let sel = Selector::new(config)
+        .unwrap()
+        .run(e.view(), None, Some(&noise))
+        .unwrap();
+    assert_eq!((sel.dropped_noisy, sel.gamma, sel.alpha), (0, 0.0, 0.25));
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let (mut e, _) = clustered(50, 4, 2, 0, 8);
+    let run = |e: &Array2<f32>, k: usize, s: Option<&[f32]>| {
+        Selector::new(SelectConfig::new(k))
+            .and_then(|sel| sel.run(e.view(), s, None))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(run(&e, 0, None).contains("k = 0"));
+    assert!(run(&e, 51, None).contains("k = 51"));
+    assert!(run(&e, 5, Some(&[1.0; 49])).contains("expected 50, found 49"));
+    let mut s = vec![1.0f32; 50];
+    s[7] = f32::NAN;
+    assert!(run(&e, 5, Some(&s)).contains("scores has a non-finite value (NaN) at index 7"));
+    e[[3, 1]] = f32::INFINITY;
+    assert!(run(&e, 5, None).contains("embeddings has a non-finite value (inf) at index 13"));
+    let empty =
+        Selector::new(SelectConfig::new(1))
+            .unwrap()
+            .run(Array2::zeros((0, 4)).view(), None, None);
+    assert!(empty.unwrap_err().to_string().contains("empty"));
+}

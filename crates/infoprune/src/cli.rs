@@ -1,0 +1,461 @@
+//! The `infoprune` command line: argument definitions and the commands they run.
+
+use crate::demo;
+use crate::error::{Error, Result};
+use crate::npy::{self, Overwrite};
+use crate::progress_bars::Bars;
+use crate::report::Report;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
+use infoprune_core::knn::Symmetrize;
+use infoprune_core::select::{SelectConfig, Selector};
+use infoprune_core::{Method, RelaxedSolver};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Prune a training dataset to the subset that keeps the most information.
+#[derive(Debug, Parser)]
+#[command(name = "infoprune", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Select the samples to keep from embeddings (and optional importance scores).
+    Select(Box<SelectArgs>),
+    /// Run the whole pipeline on built-in synthetic data and compare the methods.
+    Demo(DemoArgs),
+}
+
+/// `--method`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MethodArg {
+    /// InfoMax: relaxed solver + rounding + swap refinement.
+    Infomax,
+    /// Lazy greedy on the InfoMax objective.
+    Greedy,
+    /// Seeded uniform random subset.
+    Random,
+    /// The k highest scores.
+    Topk,
+}
+
+impl From<MethodArg> for Method {
+    fn from(m: MethodArg) -> Self {
+        match m {
+            MethodArg::Infomax => Method::InfoMax,
+            MethodArg::Greedy => Method::Greedy,
+            MethodArg::Random => Method::Random,
+            MethodArg::Topk => Method::TopK,
+        }
+    }
+}
+
+/// `--solver`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SolverArg {
+    /// Projected gradient ascent.
+    Pg,
+    /// Entropic mirror (softmax) ascent.
+    Mirror,
+}
+
+impl From<SolverArg> for RelaxedSolver {
+    fn from(s: SolverArg) -> Self {
+        match s {
+            SolverArg::Pg => RelaxedSolver::ProjectedGradient,
+            SolverArg::Mirror => RelaxedSolver::Mirror,
+        }
+    }
+}
+
+/// `--normalize`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum NormalizeArg {
+    /// Min-max to [0, 1].
+    Minmax,
+    /// Average rank / n.
+    Rank,
+    /// As given.
+    Raw,
+}
+
+/// `--symmetrize`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SymmetrizeArg {
+    /// K = max(K, Kᵀ).
+    Max,
+    /// K = (K + Kᵀ)/2.
+    Mean,
+}
+
+/// Arguments of `infoprune select`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("budget_group").required(true).args(["keep", "budget"])))]
+#[command(group(clap::ArgGroup::new("alpha_group").args(["alpha", "beta"])))]
+pub struct SelectArgs {
+    /// Embeddings, float32 or float64 .npy of shape n×d.
+    #[arg(long, value_name = "E.npy")]
+    pub embeddings: PathBuf,
+    /// Importance scores, float32/float64 .npy of length n (high = keep). Omitted: typicality only.
+    #[arg(long, value_name = "S.npy")]
+    pub scores: Option<PathBuf>,
+    /// Fraction of the samples to keep, in (0, 1]; k = max(1, round(keep·n)).
+    #[arg(long, value_name = "FRACTION")]
+    pub keep: Option<f64>,
+    /// Number of samples to keep.
+    #[arg(long, value_name = "K")]
+    pub budget: Option<usize>,
+    /// Output: the kept indices, sorted, as an int64 .npy.
+    #[arg(long, value_name = "keep.npy")]
+    pub out: PathBuf,
+    /// Selection method.
+    #[arg(long, value_enum, default_value = "infomax")]
+    pub method: MethodArg,
+    /// Relaxed solver for infomax.
+    #[arg(long, value_enum, default_value = "pg")]
+    pub solver: SolverArg,
+    /// Pairwise weight α, given directly.
+    #[arg(long, allow_negative_numbers = true)]
+    pub alpha: Option<f64>,
+    /// α = β·mean(s)/((k/n)·mean degree) (default β = 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub beta: Option<f64>,
+    /// Neighbours per sample in the similarity graph.
+    #[arg(long, default_value_t = 10)]
+    pub neighbors: usize,
+    /// How the kNN lists are made symmetric.
+    #[arg(long, value_enum, default_value = "max")]
+    pub symmetrize: SymmetrizeArg,
+    /// Weight γ of typicality in the importance: `auto` (= pruning ratio) or a number in [0, 1].
+    #[arg(long, default_value = "auto", value_name = "auto|G")]
+    pub representativeness: String,
+    /// Noise signal, .npy of length n (high = likely mislabeled, e.g. minus AUM).
+    #[arg(long, value_name = "N.npy")]
+    pub noise: Option<PathBuf>,
+    /// Fraction of the noisiest samples to drop: `auto` (0 / 0.1 / 0.2 by pruning ratio) or C.
+    #[arg(long, default_value = "auto", value_name = "auto|C")]
+    pub drop_noisy: String,
+    /// How scores are normalised before use.
+    #[arg(long, value_enum, default_value = "minmax")]
+    pub normalize: NormalizeArg,
+    /// Maximum solver iterations.
+    #[arg(long, default_value_t = 100)]
+    pub iterations: usize,
+    /// Stop when the largest change of x falls below this.
+    #[arg(long, default_value_t = 1e-4)]
+    pub tolerance: f64,
+    /// Step growth after each accepted solver step (1 = SPEC's fixed step 1/L).
+    #[arg(long, default_value_t = 1.0)]
+    pub step_growth: f64,
+    /// Swap-refinement rounds after rounding (0 disables it).
+    #[arg(long, default_value_t = 5)]
+    pub swap_rounds: usize,
+    /// Seed for every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "report.json")]
+    pub report: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bars and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `infoprune demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Samples to generate.
+    #[arg(long, default_value_t = 20_000)]
+    pub n: usize,
+    /// Embedding dimension.
+    #[arg(long, default_value_t = 32)]
+    pub dim: usize,
+    /// Gaussian clusters.
+    #[arg(long, default_value_t = 30)]
+    pub clusters: usize,
+    /// Fraction to keep.
+    #[arg(long, default_value_t = 0.1)]
+    pub keep: f64,
+    /// Seed of the data and of the random baseline.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses `auto` or a number.
+fn auto_or_number(flag: &str, text: &str) -> Result<Option<f64>> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(None);
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(Some)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--{flag} must be 'auto' or a number, found '{text}'"
+            ))
+        })
+}
+
+/// `k` from `--keep` or `--budget`.
+pub fn resolve_budget(keep: Option<f64>, budget: Option<usize>, n: usize) -> Result<usize> {
+    match (keep, budget) {
+        (Some(f), None) => {
+            if !(f > 0.0 && f <= 1.0) {
+                return Err(Error::Usage(format!(
+                    "--keep must be a fraction in (0, 1], found {f}"
+                )));
+            }
+            Ok(((f * n as f64).round() as usize).max(1))
+        }
+        (None, Some(k)) => Ok(k),
+        _ => Err(Error::Usage(
+            "give exactly one of --keep and --budget".into(),
+        )),
+    }
+}
+
+impl SelectArgs {
+    fn config(&self, k: usize) -> Result<SelectConfig> {
+        let mut config = SelectConfig::new(k)
+            .method(self.method.into())
+            .solver(self.solver.into())
+            .neighbors(self.neighbors)
+            .seed(self.seed);
+        config.knn.symmetrize = match self.symmetrize {
+            SymmetrizeArg::Max => Symmetrize::Max,
+            SymmetrizeArg::Mean => Symmetrize::Mean,
+        };
+        config.normalization = match self.normalize {
+            NormalizeArg::Minmax => ScoreNormalization::MinMax,
+            NormalizeArg::Rank => ScoreNormalization::Rank,
+            NormalizeArg::Raw => ScoreNormalization::Raw,
+        };
+        config.alpha = match (self.alpha, self.beta) {
+            (Some(a), _) => AlphaRule::Fixed(a),
+            (None, Some(b)) => AlphaRule::Beta(b),
+            (None, None) => AlphaRule::default(),
+        };
+        config.representativeness =
+            match auto_or_number("representativeness", &self.representativeness)? {
+                None => Representativeness::Auto,
+                Some(g) => Representativeness::Fixed(g),
+            };
+        config.noise_cutoff = match auto_or_number("drop-noisy", &self.drop_noisy)? {
+            None => NoiseCutoff::Auto,
+            Some(c) => NoiseCutoff::Fraction(c),
+        };
+        config.solver_params.iterations = self.iterations;
+        config.solver_params.tolerance = self.tolerance;
+        config.solver_params.swap_rounds = self.swap_rounds;
+        config.solver_params.step_growth = self.step_growth;
+        Ok(config)
+    }
+}
+
+fn overwrite(force: bool) -> Overwrite {
+    if force {
+        Overwrite::Allow
+    } else {
+        Overwrite::Refuse
+    }
+}
+
+/// Refuses before any work is done if an output exists and `--force` is absent.
+fn check_outputs(paths: &[&Path], force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    match paths.iter().find(|p| p.exists()) {
+        Some(p) => Err(Error::Usage(format!(
+            "{} already exists; pass --force to replace it",
+            p.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn read_vector(path: &Path, what: &str, n: usize) -> Result<Vec<f32>> {
+    let v = npy::read_f32_vector(path)?;
+    if v.len() != n {
+        return Err(Error::Usage(format!(
+            "{what} {} has {} values but the embeddings have n = {n} rows",
+            path.display(),
+            v.len()
+        )));
+    }
+    Ok(v)
+}
+
+/// `infoprune select`.
+pub fn select(args: &SelectArgs) -> Result<()> {
+    let started = Instant::now();
+    let mut outputs = vec![args.out.as_path()];
+    outputs.extend(args.report.as_deref());
+    check_outputs(&outputs, args.force)?;
+    let bars = Bars::new(args.quiet);
+
+    let reading = bars.spinner("reading inputs");
+    let read_start = Instant::now();
+    let embeddings = npy::read_f32_matrix(&args.embeddings)?;
+    let n = embeddings.nrows();
+    let scores = args
+        .scores
+        .as_deref()
+        .map(|p| read_vector(p, "scores", n))
+        .transpose()?;
+    let noise = args
+        .noise
+        .as_deref()
+        .map(|p| read_vector(p, "noise", n))
+        .transpose()?;
+    let read_seconds = read_start.elapsed().as_secs_f64();
+    reading.finish_and_clear();
+
+    let k = resolve_budget(args.keep, args.budget, n)?;
+    let selector = Selector::new(args.config(k)?)?;
+    let selection = selector.run_with_progress(
+        embeddings.view(),
+        scores.as_deref(),
+        noise.as_deref(),
+        &bars,
+    )?;
+
+    let write_start = Instant::now();
+    let kept: Vec<i64> = selection.indices.iter().map(|&i| i as i64).collect();
+    npy::write_i64_vector(&args.out, &kept, overwrite(args.force))?;
+    let write_seconds = write_start.elapsed().as_secs_f64();
+    if let Some(path) = &args.report {
+        let beta = match selector.config().alpha {
+            AlphaRule::Beta(b) => Some(b),
+            AlphaRule::Fixed(_) => None,
+        };
+        let report = Report::new(
+            &selection,
+            beta,
+            args.neighbors,
+            args.seed,
+            &[("read", read_seconds), ("write", write_seconds)],
+        );
+        npy::write_atomic(path, report.to_json().as_bytes(), overwrite(args.force))?;
+    }
+    if !args.quiet {
+        eprintln!(
+            "kept {} of {} samples ({}{}), f(S) = {:.6}, α = {:.4e}, {} noisy dropped, {:.2} s → {}",
+            selection.k,
+            selection.n,
+            selection.method.name(),
+            selection.solver.map(|s| format!("/{}", s.name())).unwrap_or_default(),
+            selection.objective,
+            selection.alpha,
+            selection.dropped_noisy,
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// One row of the demo's comparison table.
+#[derive(Debug, Clone)]
+pub struct DemoRow {
+    /// Method (and solver) name.
+    pub name: String,
+    /// `f(S)`.
+    pub objective: f64,
+    /// Duplicate pairs of which both copies were kept.
+    pub duplicates_kept: usize,
+    /// Outliers kept.
+    pub outliers_kept: usize,
+    /// Seconds of the method itself (the shared graph excluded).
+    pub seconds: f64,
+}
+
+/// Runs every method on the demo data and returns the table rows (graph seconds first).
+pub fn demo_rows(args: &DemoArgs, bars: &Bars) -> Result<(demo::DemoData, f64, Vec<DemoRow>)> {
+    if args.n < 100 {
+        return Err(Error::Usage(format!(
+            "--n must be at least 100, found {}",
+            args.n
+        )));
+    }
+    if args.dim == 0 || args.clusters == 0 {
+        return Err(Error::Usage(
+            "--dim and --clusters must be at least 1".into(),
+        ));
+    }
+    let data = demo::generate(args.n, args.dim, args.clusters, args.seed);
+    let k = resolve_budget(Some(args.keep), None, args.n)?;
+    let selector = Selector::new(SelectConfig::new(k).seed(args.seed))?;
+    let start = Instant::now();
+    let prepared = selector.prepare(data.embeddings.view(), Some(&data.scores), None, bars)?;
+    let graph_seconds = start.elapsed().as_secs_f64();
+    let runs = [
+        (
+            "infomax (pg)",
+            Method::InfoMax,
+            RelaxedSolver::ProjectedGradient,
+        ),
+        ("infomax (mirror)", Method::InfoMax, RelaxedSolver::Mirror),
+        ("greedy", Method::Greedy, RelaxedSolver::default()),
+        ("topk", Method::TopK, RelaxedSolver::default()),
+        ("random", Method::Random, RelaxedSolver::default()),
+    ];
+    let mut rows = Vec::new();
+    for (name, method, solver) in runs {
+        let config = selector.config().clone().solver(solver);
+        let start = Instant::now();
+        let sel = prepared.select(&config, method, bars)?;
+        rows.push(DemoRow {
+            name: name.to_string(),
+            objective: sel.objective,
+            duplicates_kept: data.duplicates_kept(&sel.indices),
+            outliers_kept: data.outliers_kept(&sel.indices),
+            seconds: start.elapsed().as_secs_f64(),
+        });
+    }
+    Ok((data, graph_seconds, rows))
+}
+
+/// `infoprune demo`.
+pub fn demo(args: &DemoArgs) -> Result<()> {
+    let bars = Bars::new(args.quiet);
+    let (data, graph_seconds, rows) = demo_rows(args, &bars)?;
+    let k = resolve_budget(Some(args.keep), None, args.n)?;
+    println!(
+        "infoprune demo: n = {}, d = {}, {} clusters, {} planted duplicate pairs, {} outliers; keep k = {} ({:.0}%)",
+        args.n,
+        args.dim,
+        args.clusters,
+        data.duplicate_pairs.len(),
+        data.outliers.len(),
+        k,
+        100.0 * args.keep
+    );
+    println!("shared kNN graph (m = 10) and importance: {graph_seconds:.3} s\n");
+    println!(
+        "{:<18} {:>14} {:>16} {:>14} {:>10}",
+        "method", "f(S)", "duplicates kept", "outliers kept", "seconds"
+    );
+    for r in &rows {
+        println!(
+            "{:<18} {:>14.4} {:>16} {:>14} {:>10.3}",
+            r.name, r.objective, r.duplicates_kept, r.outliers_kept, r.seconds
+        );
+    }
+    println!(
+        "\nf(S) = Σ s_i − α Σ K_ij over the kept set (higher is better); duplicates kept counts pairs with both copies kept."
+    );
+    Ok(())
+}

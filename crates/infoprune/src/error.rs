@@ -1,0 +1,37 @@
+//! The front crate's error type and its mapping to exit codes.
+
+use crate::npy::NpyError;
+use infoprune_core::CoreError;
+use thiserror::Error;
+
+/// Everything the CLI and the pipeline can report.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A `.npy` file could not be read or written.
+    #[error(transparent)]
+    Npy(#[from] NpyError),
+    /// The data or parameters were rejected by the core.
+    #[error("{0}")]
+    Core(#[from] CoreError),
+    /// Two inputs or options contradict each other.
+    #[error("{0}")]
+    Usage(String),
+    /// Something went wrong that is not the user's input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Process exit code: 2 for bad input or usage, 1 for internal errors (I/O while writing
+    /// included: the input was fine, the machine was not).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Internal(_) => 1,
+            Error::Npy(e) if e.is_write_failure() => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// Result alias for the front crate.
+pub type Result<T> = std::result::Result<T, Error>;
