@@ -2,6 +2,22 @@
 //!
 //! The front of infoprune: `.npy` input and output, the `infoprune` command line, progress bars, the
 //! JSON report and the built-in demo. The math lives in [`infoprune_core`].
+//!
+//! ```no_run
+//! use infoprune::core::select::{SelectConfig, Selector};
+//! use infoprune::npy::{self, Overwrite};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let embeddings = npy::read_f32_matrix("embeddings.npy".as_ref())?;
+//! let scores = npy::read_f32_vector("scores.npy".as_ref())?;
+//! let selector = Selector::new(SelectConfig::new(5_000))?; // keep 5,000; SPEC defaults
+//! let selection = selector.run(embeddings.view(), Some(&scores), None)?;
+//! println!("f(S) = {:.3} with α = {:.4}", selection.objective, selection.alpha);
+//! let kept: Vec<i64> = selection.indices.iter().map(|&i| i as i64).collect();
+//! npy::write_i64_vector("keep.npy".as_ref(), &kept, Overwrite::Refuse)?;
+//! # Ok(())
+//! # }
+//! ```
 
 #![warn(missing_docs)]
 
