@@ -168,11 +168,8 @@ pub struct Selection {
 }
 
 impl Selector {
-    /// Validates `config`.
+    /// Validates `config` (the budget is checked against the data in [`Selector::prepare`]).
     pub fn new(config: SelectConfig) -> Result<Self> {
-        if config.k == 0 {
-            return Err(CoreError::InvalidBudget { k: 0, n: 0 });
-        }
         config.representativeness.validate()?;
         config.noise_cutoff.validate()?;
         config.alpha.validate()?;
@@ -229,7 +226,7 @@ impl Selector {
                 reason: "need at least one feature column",
             });
         }
-        if config.k > n {
+        if config.k == 0 || config.k > n {
             return Err(CoreError::InvalidBudget { k: config.k, n });
         }
         for (what, values) in [("scores", scores), ("noise", noise)] {

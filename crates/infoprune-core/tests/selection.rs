@@ -192,3 +192,34 @@ fn bad_input_is_a_clear_error() {
             .run(Array2::zeros((0, 4)).view(), None, None);
     assert!(empty.unwrap_err().to_string().contains("empty"));
 }
+
+#[test]
+fn thread_count_does_not_change_the_subset() {
+    let (e, _) = clustered(20_000, 8, 12, 200, 9);
+    let scores: Vec<f32> = (0..20_000).map(|i| ((i * 7919) % 1000) as f32).collect();
+    let run = |threads: usize, method: Method, solver: RelaxedSolver| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let config = SelectConfig::new(2_000).method(method).solver(solver);
+                Selector::new(config)
+                    .unwrap()
+                    .run(e.view(), Some(&scores), None)
+                    .unwrap()
+            })
+    };
+    for (method, solver) in [
+        (Method::InfoMax, RelaxedSolver::ProjectedGradient),
+        (Method::InfoMax, RelaxedSolver::Mirror),
+        (Method::Greedy, RelaxedSolver::ProjectedGradient),
+    ] {
+        let one = run(1, method, solver);
+        let two = run(2, method, solver);
+        let three = run(3, method, solver);
+        assert_eq!(one.indices, two.indices, "{method:?}/{solver:?}");
+        assert_eq!(one.indices, three.indices, "{method:?}/{solver:?}");
+        assert_eq!(one.objective.to_bits(), two.objective.to_bits());
+    }
+}

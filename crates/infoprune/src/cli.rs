@@ -306,7 +306,6 @@ pub fn select(args: &SelectArgs) -> Result<()> {
     check_outputs(&outputs, args.force)?;
     let bars = Bars::new(args.quiet);
 
-    let reading = bars.spinner("reading inputs");
     let read_start = Instant::now();
     let embeddings = npy::read_f32_matrix(&args.embeddings)?;
     let n = embeddings.nrows();
@@ -321,7 +320,6 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         .map(|p| read_vector(p, "noise", n))
         .transpose()?;
     let read_seconds = read_start.elapsed().as_secs_f64();
-    reading.finish_and_clear();
 
     let k = resolve_budget(args.keep, args.budget, n)?;
     let selector = Selector::new(args.config(k)?)?;

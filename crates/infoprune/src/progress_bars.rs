@@ -3,12 +3,22 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use infoprune_core::progress::{Progress, Stage};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// A stage shorter than this never shows a bar: flashing bars for instant stages are noise.
+const SHOW_AFTER: Duration = Duration::from_secs(1);
+
+/// The bar of the running stage, drawn only once the stage has run for [`SHOW_AFTER`].
+struct StageBar {
+    bar: ProgressBar,
+    started: Instant,
+    shown: bool,
+}
 
 /// One bar per stage; hidden entirely with `--quiet` (and by indicatif when stderr is no terminal).
 pub struct Bars {
     quiet: bool,
-    current: Mutex<Option<ProgressBar>>,
+    current: Mutex<Option<StageBar>>,
 }
 
 impl Bars {
@@ -19,30 +29,11 @@ impl Bars {
             current: Mutex::new(None),
         }
     }
-
-    /// A spinner for a stage without countable units (reading or writing files).
-    pub fn spinner(&self, message: &'static str) -> ProgressBar {
-        let bar = ProgressBar::with_draw_target(None, self.target());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
-        );
-        bar.set_message(message);
-        bar.enable_steady_tick(Duration::from_millis(100));
-        bar
-    }
-
-    fn target(&self) -> ProgressDrawTarget {
-        if self.quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        }
-    }
 }
 
 impl Progress for Bars {
     fn start(&self, stage: Stage, total: u64) {
-        let bar = ProgressBar::with_draw_target(Some(total), self.target());
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         bar.set_style(
             ProgressStyle::with_template(
                 "{prefix:>10} [{bar:30}] {pos}/{len} {elapsed} (eta {eta})",
@@ -51,25 +42,34 @@ impl Progress for Bars {
             .progress_chars("=> "),
         );
         bar.set_prefix(stage.name());
+        let stage_bar = StageBar {
+            bar,
+            started: Instant::now(),
+            shown: false,
+        };
         if let Ok(mut slot) = self.current.lock() {
-            if let Some(old) = slot.replace(bar) {
-                old.finish_and_clear();
+            if let Some(old) = slot.replace(stage_bar) {
+                old.bar.finish_and_clear();
             }
         }
     }
 
     fn advance(&self, units: u64) {
-        if let Ok(slot) = self.current.lock() {
-            if let Some(bar) = slot.as_ref() {
-                bar.inc(units);
+        if let Ok(mut slot) = self.current.lock() {
+            if let Some(stage) = slot.as_mut() {
+                stage.bar.inc(units);
+                if !stage.shown && !self.quiet && stage.started.elapsed() >= SHOW_AFTER {
+                    stage.shown = true;
+                    stage.bar.set_draw_target(ProgressDrawTarget::stderr());
+                }
             }
         }
     }
 
     fn finish(&self, _stage: Stage) {
         if let Ok(mut slot) = self.current.lock() {
-            if let Some(bar) = slot.take() {
-                bar.finish_and_clear();
+            if let Some(stage) = slot.take() {
+                stage.bar.finish_and_clear();
             }
         }
     }
