@@ -449,3 +449,91 @@ fn demo_prints_the_comparison_table() {
     }
     assert!(table.contains("duplicates kept"));
 }
+
+#[test]
+fn drop_nonfinite_skips_bad_rows_and_reports_them() {
+    let fx = Fixture::new();
+    let mut e = clustered(120, 4, 7);
+    e[[3, 0]] = f32::NAN;
+    e[[50, 2]] = f32::NEG_INFINITY;
+    let e = fx.embeddings("e.npy", &e);
+    let mut scores = vec![1.0f32; 120];
+    scores[77] = f32::NAN;
+    let s = fx.vector("s.npy", &scores);
+    let (out, report) = (fx.s("keep.npy"), fx.s("r.json"));
+    let base = [
+        "select",
+        "--embeddings",
+        &e,
+        "--scores",
+        &s,
+        "--budget",
+        "117",
+        "--out",
+        &out,
+    ];
+    let o = infoprune(&[&base[..], &["-q"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("index 12"), "{}", stderr(&o));
+    let o = infoprune(&[&base[..], &["--drop-nonfinite", "--report", &report, "-q"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keep = read_keep(&fx.path("keep.npy"));
+    let expected: Vec<i64> = (0..120).filter(|i| ![3, 50, 77].contains(i)).collect();
+    assert_eq!(keep, expected);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fx.path("r.json")).unwrap()).unwrap();
+    assert_eq!(json["dropped_nonfinite"], 3);
+    assert_eq!(json["n"], 120);
+}
+
+#[test]
+fn max_memory_refuses_before_reading() {
+    let fx = Fixture::new();
+    let e = fx.embeddings("e.npy", &clustered(100, 4, 8));
+    let out = fx.s("keep.npy");
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--budget",
+        "5",
+        "--out",
+        &out,
+        "--max-memory",
+        "1K",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("exceeds --max-memory 1.0 KiB"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!fx.path("keep.npy").exists());
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--budget",
+        "5",
+        "--out",
+        &out,
+        "--max-memory",
+        "lots",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--budget",
+        "5",
+        "--out",
+        &out,
+        "--max-memory",
+        "1G",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

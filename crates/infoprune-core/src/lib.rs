@@ -19,6 +19,7 @@
 //! - [`solver`]: projected gradient, mirror ascent, lazy greedy, rounding and swap refinement.
 //! - [`baselines`]: seeded random and top-k selection.
 //! - [`select`]: the whole single-problem pipeline, from embeddings to selected indices.
+//! - [`memory`]: the peak-memory estimate a run checks before it allocates.
 //!
 //! ```
 //! use infoprune_core::{select::{SelectConfig, Selector}, Method};
@@ -37,6 +38,7 @@ pub mod csr;
 pub mod error;
 pub mod importance;
 pub mod knn;
+pub mod memory;
 pub mod objective;
 pub mod progress;
 pub mod projection;

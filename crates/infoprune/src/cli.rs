@@ -8,8 +8,10 @@ use crate::report::Report;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
 use infoprune_core::knn::Symmetrize;
+use infoprune_core::memory::{self, human_bytes};
 use infoprune_core::select::{SelectConfig, Selector};
 use infoprune_core::{Method, RelaxedSolver};
+use ndarray::{Array2, Axis};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -161,6 +163,13 @@ pub struct SelectArgs {
     /// Write a JSON report here.
     #[arg(long, value_name = "report.json")]
     pub report: Option<PathBuf>,
+    /// Refuse to run (before reading the data) if the estimated peak memory exceeds this, e.g. `4G`.
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+    /// Drop samples with a NaN or infinite value in any input (and report how many) instead of
+    /// refusing the input.
+    #[arg(long)]
+    pub drop_nonfinite: bool,
     /// Replace existing output files.
     #[arg(long)]
     pub force: bool,
@@ -298,6 +307,77 @@ fn read_vector(path: &Path, what: &str, n: usize) -> Result<Vec<f32>> {
     Ok(v)
 }
 
+/// Inputs with the non-finite rows removed, and the original index of each remaining row.
+struct FiniteRows {
+    embeddings: Array2<f32>,
+    scores: Option<Vec<f32>>,
+    noise: Option<Vec<f32>>,
+    rows: Vec<usize>,
+}
+
+/// Removes every sample with a NaN or infinite value in its embedding, score or noise value.
+fn drop_nonfinite(
+    embeddings: &Array2<f32>,
+    scores: Option<&[f32]>,
+    noise: Option<&[f32]>,
+) -> Result<FiniteRows> {
+    let ok = |v: Option<&[f32]>, i: usize| v.map_or(true, |v| v[i].is_finite());
+    let rows: Vec<usize> = (0..embeddings.nrows())
+        .filter(|&i| {
+            embeddings.row(i).iter().all(|v| v.is_finite()) && ok(scores, i) && ok(noise, i)
+        })
+        .collect();
+    if rows.is_empty() && embeddings.nrows() > 0 {
+        return Err(Error::Usage(
+            "--drop-nonfinite: every sample has a non-finite value; nothing is left".into(),
+        ));
+    }
+    let pick = |v: Option<&[f32]>| v.map(|v| rows.iter().map(|&i| v[i]).collect());
+    Ok(FiniteRows {
+        embeddings: embeddings.select(Axis(0), &rows),
+        scores: pick(scores),
+        noise: pick(noise),
+        rows,
+    })
+}
+
+/// Estimates the peak memory from the embeddings' header (nothing is read yet) and refuses the run
+/// if `--max-memory` is exceeded. Returns the estimate in bytes (0 if the header has no 2-D shape:
+/// the reader will then say what is wrong).
+fn check_memory(args: &SelectArgs) -> Result<u64> {
+    let header = npy::read_header(&args.embeddings)?;
+    let (n, d) = match header.shape[..] {
+        [n, d] => (n as u64, d as u64),
+        _ => return Ok(0),
+    };
+    let threads = rayon::current_num_threads() as u64;
+    let estimate = memory::estimate(
+        n,
+        d,
+        header.dtype.itemsize() as u64,
+        args.neighbors as u64,
+        threads,
+    );
+    if let Some(text) = &args.max_memory {
+        let limit = memory::parse_bytes(text).ok_or_else(|| {
+            Error::Usage(format!(
+                "--max-memory must be a size such as 512M or 4G, found '{text}'"
+            ))
+        })?;
+        if estimate.peak > limit {
+            return Err(Error::Usage(format!(
+                "estimated peak memory {} (input {}, graph {}, solver {}) exceeds --max-memory {}",
+                human_bytes(estimate.peak),
+                human_bytes(estimate.input),
+                human_bytes(estimate.graph),
+                human_bytes(estimate.solver),
+                human_bytes(limit)
+            )));
+        }
+    }
+    Ok(estimate.peak)
+}
+
 /// `infoprune select`.
 pub fn select(args: &SelectArgs) -> Result<()> {
     let started = Instant::now();
@@ -306,6 +386,7 @@ pub fn select(args: &SelectArgs) -> Result<()> {
     check_outputs(&outputs, args.force)?;
     let bars = Bars::new(args.quiet);
 
+    let estimate = check_memory(args)?;
     let read_start = Instant::now();
     let embeddings = npy::read_f32_matrix(&args.embeddings)?;
     let n = embeddings.nrows();
@@ -322,13 +403,30 @@ pub fn select(args: &SelectArgs) -> Result<()> {
     let read_seconds = read_start.elapsed().as_secs_f64();
 
     let k = resolve_budget(args.keep, args.budget, n)?;
+    let finite = if args.drop_nonfinite {
+        Some(drop_nonfinite(
+            &embeddings,
+            scores.as_deref(),
+            noise.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let (embeddings, scores, noise) = match &finite {
+        Some(f) => (&f.embeddings, f.scores.as_deref(), f.noise.as_deref()),
+        None => (&embeddings, scores.as_deref(), noise.as_deref()),
+    };
     let selector = Selector::new(args.config(k)?)?;
-    let selection = selector.run_with_progress(
-        embeddings.view(),
-        scores.as_deref(),
-        noise.as_deref(),
-        &bars,
-    )?;
+    let mut selection = selector.run_with_progress(embeddings.view(), scores, noise, &bars)?;
+    let dropped_nonfinite = match &finite {
+        Some(f) => {
+            for i in &mut selection.indices {
+                *i = f.rows[*i];
+            }
+            n - f.rows.len()
+        }
+        None => 0,
+    };
 
     let write_start = Instant::now();
     let kept: Vec<i64> = selection.indices.iter().map(|&i| i as i64).collect();
@@ -339,25 +437,29 @@ pub fn select(args: &SelectArgs) -> Result<()> {
             AlphaRule::Beta(b) => Some(b),
             AlphaRule::Fixed(_) => None,
         };
-        let report = Report::new(
+        let mut report = Report::new(
             &selection,
             beta,
             args.neighbors,
             args.seed,
             &[("read", read_seconds), ("write", write_seconds)],
         );
+        report.n = n;
+        report.dropped_nonfinite = dropped_nonfinite;
+        report.estimated_peak_bytes = estimate;
         npy::write_atomic(path, report.to_json().as_bytes(), overwrite(args.force))?;
     }
     if !args.quiet {
         eprintln!(
-            "kept {} of {} samples ({}{}), f(S) = {:.6}, α = {:.4e}, {} noisy dropped, {:.2} s → {}",
+            "kept {} of {} samples ({}{}), f(S) = {:.6}, α = {:.4e}, {} noisy and {} non-finite dropped, {:.2} s → {}",
             selection.k,
-            selection.n,
+            n,
             selection.method.name(),
             selection.solver.map(|s| format!("/{}", s.name())).unwrap_or_default(),
             selection.objective,
             selection.alpha,
             selection.dropped_noisy,
+            dropped_nonfinite,
             started.elapsed().as_secs_f64(),
             args.out.display()
         );

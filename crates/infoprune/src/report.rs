@@ -31,6 +31,10 @@ pub struct Report {
     pub graph_nnz: usize,
     /// Samples dropped by the noise cutoff.
     pub dropped_noisy: usize,
+    /// Samples dropped for non-finite values (`--drop-nonfinite`).
+    pub dropped_nonfinite: usize,
+    /// The peak-memory estimate made before reading the data, in bytes.
+    pub estimated_peak_bytes: u64,
     /// Solver iterations.
     pub iterations: usize,
     /// Whether the solver converged.
@@ -75,6 +79,8 @@ impl Report {
             neighbors,
             graph_nnz: selection.graph_nnz,
             dropped_noisy: selection.dropped_noisy,
+            dropped_nonfinite: 0,
+            estimated_peak_bytes: 0,
             iterations: selection.iterations,
             converged: selection.converged,
             swaps: selection.swaps,
