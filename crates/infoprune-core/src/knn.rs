@@ -134,7 +134,9 @@ pub fn knn_lists(
     Ok(lists)
 }
 
-fn validate(embeddings: ArrayView2<f32>) -> Result<()> {
+/// Checks embeddings are usable: at least one row and one column, few enough rows for `u32`
+/// indices, every value finite (the error names the first bad flat index, row-major).
+pub fn validate_embeddings(embeddings: ArrayView2<f32>) -> Result<()> {
     let (n, d) = embeddings.dim();
     if n == 0 {
         return Err(CoreError::Empty { what: "embeddings" });
@@ -175,7 +177,7 @@ fn compute_lists(
     neighbors: usize,
     progress: &dyn Progress,
 ) -> Result<Vec<Vec<(u32, f32)>>> {
-    validate(embeddings)?;
+    validate_embeddings(embeddings)?;
     let n = embeddings.nrows();
     let m = neighbors.min(n - 1);
     if m == 0 {

@@ -10,7 +10,7 @@ use crate::error::{CoreError, Result};
 use crate::importance::{
     compose_importance, AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization,
 };
-use crate::knn::{knn_graph, KnnConfig};
+use crate::knn::{knn_graph, validate_embeddings, KnnConfig};
 use crate::objective::objective;
 use crate::progress::{Progress, Silent};
 use crate::solver::{
@@ -215,17 +215,10 @@ impl Selector {
         progress: &dyn Progress,
     ) -> Result<Prepared> {
         let config = &self.config;
-        let (n, d) = embeddings.dim();
-        if n == 0 {
-            return Err(CoreError::Empty { what: "embeddings" });
-        }
-        if d == 0 {
-            return Err(CoreError::InvalidParameter {
-                name: "embeddings",
-                value: "d = 0".into(),
-                reason: "need at least one feature column",
-            });
-        }
+        // Validated here, on the full input, so a bad value is reported by its original index even
+        // when the noise cutoff later removes its row.
+        validate_embeddings(embeddings)?;
+        let n = embeddings.nrows();
         if config.k == 0 || config.k > n {
             return Err(CoreError::InvalidBudget { k: config.k, n });
         }
@@ -239,13 +232,6 @@ impl Selector {
                     });
                 }
             }
-        }
-        if let Some((index, &value)) = embeddings.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(CoreError::NonFinite {
-                what: "embeddings",
-                index,
-                value: value as f64,
-            });
         }
         if let Some(s) = scores {
             crate::error::check_finite("scores", s)?;
