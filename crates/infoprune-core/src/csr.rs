@@ -296,6 +296,34 @@ impl CsrSimilarity {
             });
     }
 
+    /// `Y = K X` for `nrhs` right-hand sides stored row-major (`x[j * nrhs + r]`): each row of `K`
+    /// is read once for all of them. Deterministic like [`CsrSimilarity::spmv`].
+    ///
+    /// # Panics
+    /// If `x` or `y` does not have length `n · nrhs`.
+    pub fn spmm(&self, x: &[f32], nrhs: usize, y: &mut [f32]) {
+        assert_eq!(x.len(), self.n * nrhs, "spmm: x has the wrong length");
+        assert_eq!(y.len(), self.n * nrhs, "spmm: y has the wrong length");
+        if nrhs == 0 {
+            return;
+        }
+        y.par_chunks_mut(ROWS_PER_TASK * nrhs)
+            .enumerate()
+            .for_each(|(chunk, ys)| {
+                let first = chunk * ROWS_PER_TASK;
+                for (r, yi) in ys.chunks_mut(nrhs).enumerate() {
+                    yi.fill(0.0);
+                    let (cols, vals) = self.row(first + r);
+                    for (&j, &v) in cols.iter().zip(vals) {
+                        let xj = &x[j as usize * nrhs..(j as usize + 1) * nrhs];
+                        for (acc, &xv) in yi.iter_mut().zip(xj) {
+                            *acc += v * xv;
+                        }
+                    }
+                }
+            });
+    }
+
     /// Row sums `d_i = Σ_j K_ij` (the degree, or typicality, of each sample).
     pub fn degrees(&self) -> Vec<f32> {
         (0..self.n)

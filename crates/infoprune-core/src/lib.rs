@@ -18,6 +18,7 @@
 //! - [`projection`]: projection onto the capped simplex.
 //! - [`solver`]: projected gradient, mirror ascent, lazy greedy, rounding and swap refinement.
 //! - [`baselines`]: seeded random and top-k selection.
+//! - [`backend`]: the `Backend` trait, batches of problems, the CPU backend and the conformance suite.
 //! - [`select`]: the whole single-problem pipeline, from embeddings to selected indices.
 //! - [`memory`]: the peak-memory estimate a run checks before it allocates.
 //!
@@ -33,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod baselines;
 pub mod csr;
 pub mod error;

@@ -1,0 +1,127 @@
+//! The seam between the pipeline and the hardware: a [`Backend`] solves batches of independent
+//! problems and exposes the primitive steps (sparse products, projection, top-k, kNN graphs) so each
+//! can be tested and benchmarked alone. [`CpuBackend`] is the reference; `infoprune-wgpu` implements
+//! the same trait on the GPU, and [`conformance`] holds the one test suite both must pass.
+
+pub mod batch;
+pub mod conformance;
+mod cpu;
+
+pub use batch::{OwnedProblem, ProblemBatch};
+pub use cpu::CpuBackend;
+
+use crate::csr::CsrSimilarity;
+use crate::error::Result;
+use crate::knn::KnnConfig;
+use crate::progress::Progress;
+use crate::solver::{SolveResult, SolverConfig};
+use ndarray::ArrayView2;
+
+/// How much one batch may hold on a backend. The planner packs partitions into batches that fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendLimits {
+    /// Most rows (samples or tokens) in one batch.
+    pub max_rows: usize,
+    /// Most stored similarity entries in one batch.
+    pub max_nnz: usize,
+    /// Most problems in one batch.
+    pub max_problems: usize,
+}
+
+impl BackendLimits {
+    /// No limit beyond what the index types hold.
+    pub fn unlimited() -> Self {
+        Self {
+            max_rows: u32::MAX as usize,
+            max_nnz: usize::MAX,
+            max_problems: usize::MAX,
+        }
+    }
+
+    /// Whether a batch of `problems` problems with `rows` rows and `nnz` entries fits.
+    pub fn fits(&self, problems: usize, rows: usize, nnz: usize) -> bool {
+        problems <= self.max_problems && rows <= self.max_rows && nnz <= self.max_nnz
+    }
+}
+
+/// A compute backend. Every method validates its arguments and reports problems as errors, never
+/// panics; results agree with [`CpuBackend`] within the tolerances of [`conformance`].
+pub trait Backend: Send + Sync {
+    /// Human-readable name (device and driver for GPUs).
+    fn name(&self) -> String;
+
+    /// What fits in one batch.
+    fn limits(&self) -> BackendLimits;
+
+    /// `Y = K X` for `nrhs` right-hand sides stored row-major (`x[i * nrhs + r]`): the matrix is read
+    /// once for all of them.
+    fn spmm(&self, graph: &CsrSimilarity, x: &[f32], nrhs: usize) -> Result<Vec<f32>>;
+
+    /// `y = K x`.
+    fn spmv(&self, graph: &CsrSimilarity, x: &[f32]) -> Result<Vec<f32>> {
+        self.spmm(graph, x, 1)
+    }
+
+    /// Projects each segment `v[offsets[p]..offsets[p+1]]` onto the capped simplex with sum
+    /// `budgets[p]` (SPEC §1.2).
+    fn project(&self, offsets: &[usize], v: &[f32], budgets: &[usize]) -> Result<Vec<f32>>;
+
+    /// Per segment, the `budgets[p]` largest entries of `x` (ties: larger `s`, then smaller index),
+    /// as sorted indices local to the segment.
+    fn top_k(
+        &self,
+        offsets: &[usize],
+        x: &[f32],
+        s: &[f32],
+        budgets: &[usize],
+    ) -> Result<Vec<Vec<usize>>>;
+
+    /// Solves every problem of `batch` with `config`; results are in the batch's order, with
+    /// indices local to each problem.
+    fn solve(
+        &self,
+        batch: &ProblemBatch,
+        config: &SolverConfig,
+        progress: &dyn Progress,
+    ) -> Result<Vec<SolveResult>>;
+
+    /// The exact kNN similarity graph of one partition's embeddings (SPEC §1.3).
+    fn knn_graph(
+        &self,
+        embeddings: ArrayView2<f32>,
+        config: &KnnConfig,
+        progress: &dyn Progress,
+    ) -> Result<CsrSimilarity>;
+}
+
+/// Checks that `offsets` splits `len` values into `budgets.len()` segments with `1 ≤ k_p ≤ size_p`.
+pub fn validate_segments(offsets: &[usize], len: usize, budgets: &[usize]) -> Result<()> {
+    use crate::error::CoreError;
+    if offsets.len() != budgets.len() + 1 {
+        return Err(CoreError::ShapeMismatch {
+            what: "segment offsets vs budgets + 1".into(),
+            expected: budgets.len() + 1,
+            found: offsets.len(),
+        });
+    }
+    if offsets.first() != Some(&0) || offsets.last() != Some(&len) {
+        return Err(CoreError::InvalidParameter {
+            name: "offsets",
+            value: format!("{:?}..{:?}", offsets.first(), offsets.last()),
+            reason: "must start at 0 and end at the vector length",
+        });
+    }
+    for (p, &k) in budgets.iter().enumerate() {
+        let size = offsets[p + 1]
+            .checked_sub(offsets[p])
+            .ok_or(CoreError::InvalidParameter {
+                name: "offsets",
+                value: format!("offsets[{p}] > offsets[{}]", p + 1),
+                reason: "must not decrease",
+            })?;
+        if k == 0 || k > size {
+            return Err(CoreError::InvalidBudget { k, n: size });
+        }
+    }
+    Ok(())
+}
