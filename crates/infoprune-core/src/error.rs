@@ -50,6 +50,14 @@ pub enum CoreError {
         /// What the allowed range is.
         reason: &'static str,
     },
+    /// A compute backend failed (no device, out of memory, device lost, shader error, too large).
+    #[error("{backend} backend: {message}")]
+    Backend {
+        /// Which backend.
+        backend: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A similarity matrix breaks one of its invariants.
     #[error("invalid similarity matrix: {0}")]
     InvalidSimilarity(String),

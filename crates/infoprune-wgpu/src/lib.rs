@@ -1,9 +1,15 @@
-//! wgpu compute backend for infoprune.
+//! # infoprune-wgpu
 //!
-//! This crate will hold the GPU side of the `Backend` seam: WGSL kernels (in the workspace's top-level
-//! `shaders/` folder) for batched CSR sparse matrix-vector products over block-diagonal batches of
-//! partitions, the fused projected-gradient step, segmented capped-simplex projection, per-partition
-//! top-k and kNN tiles, plus adapter, buffer and limit handling. Every result is tested against
-//! `infoprune-core`, the CPU reference, within stated tolerances.
-//!
-//! It is intentionally empty until the wgpu backend issue lands; nothing depends on it yet.
+//! The GPU backend of infoprune on wgpu (Vulkan, Metal, DX12): WGSL kernels in the workspace's
+//! top-level `shaders/` folder for batched CSR sparse products over block-diagonal batches of
+//! problems, the fused projected-gradient step, segmented capped-simplex projection and per-problem
+//! reductions, driven by [`GpuBackend`], which implements `infoprune_core::backend::Backend` and
+//! passes the same conformance suite as the CPU reference.
+
+#![warn(missing_docs)]
+
+pub mod context;
+pub mod error;
+
+pub use context::{AdapterChoice, GpuContext};
+pub use error::GpuError;

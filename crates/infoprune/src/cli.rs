@@ -321,7 +321,7 @@ fn drop_nonfinite(
     scores: Option<&[f32]>,
     noise: Option<&[f32]>,
 ) -> Result<FiniteRows> {
-    let ok = |v: Option<&[f32]>, i: usize| v.map_or(true, |v| v[i].is_finite());
+    let ok = |v: Option<&[f32]>, i: usize| v.is_none_or(|v| v[i].is_finite());
     let rows: Vec<usize> = (0..embeddings.nrows())
         .filter(|&i| {
             embeddings.row(i).iter().all(|v| v.is_finite()) && ok(scores, i) && ok(noise, i)

@@ -1407,7 +1407,10 @@ fn npy_header(descr: &str, fortran_order: bool, shape: &[usize]) -> Option<Vec<u
     };
     if let Some(len) = growth_axis {
         let digits = len.to_string().len();
-        dict.extend(std::iter::repeat(' ').take(GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits)));
+        dict.extend(std::iter::repeat_n(
+            ' ',
+            GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits),
+        ));
     }
     let text_len = dict.len() + 1; // the dict plus the final newline
     for major in [1u8, 2] {
@@ -1680,7 +1683,7 @@ mod tests {
     fn npy(major: u8, dict: &str, data: &[u8]) -> Vec<u8> {
         let len_field = if major == 1 { 2 } else { 4 };
         let mut header = dict.as_bytes().to_vec();
-        while (8 + len_field + header.len() + 1) % 64 != 0 {
+        while !(8 + len_field + header.len() + 1).is_multiple_of(64) {
             header.push(b' ');
         }
         header.push(b'\n');

@@ -1,0 +1,158 @@
+//! Adapter choice and device creation.
+
+use crate::error::{GpuError, Result};
+use std::sync::{Arc, Mutex};
+
+/// Which adapter to use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdapterChoice {
+    /// Only adapters whose name contains this (case-insensitive). `WGPU_ADAPTER_NAME` sets it too.
+    pub name_contains: Option<String>,
+    /// Allow a software (CPU) adapter such as lavapipe or WARP. Off for `auto`, where the CPU
+    /// backend is faster than a software GPU; on for tests and explicit `--backend wgpu`.
+    pub allow_software: bool,
+}
+
+impl AdapterChoice {
+    /// Any adapter, software ones included, with the environment's overrides.
+    pub fn any() -> Self {
+        Self {
+            name_contains: std::env::var("WGPU_ADAPTER_NAME").ok(),
+            allow_software: true,
+        }
+    }
+
+    /// Hardware GPUs only, with the environment's overrides.
+    pub fn hardware() -> Self {
+        Self {
+            allow_software: false,
+            ..Self::any()
+        }
+    }
+}
+
+/// An open device, its queue and what it can do.
+pub struct GpuContext {
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// Adapter name, driver and backend.
+    pub info: wgpu::AdapterInfo,
+    /// The limits the device was opened with (the adapter's own, not the defaults).
+    pub limits: wgpu::Limits,
+    errors: Arc<Mutex<Vec<GpuError>>>,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+impl GpuContext {
+    /// Opens the best matching adapter: high-performance first, discrete before integrated before
+    /// software. `WGPU_BACKEND` (e.g. `vulkan`) restricts the graphics APIs searched.
+    pub fn new(choice: &AdapterChoice) -> Result<Self> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        let rank = |info: &wgpu::AdapterInfo| match info.device_type {
+            wgpu::DeviceType::DiscreteGpu => 0,
+            wgpu::DeviceType::IntegratedGpu => 1,
+            wgpu::DeviceType::VirtualGpu => 2,
+            wgpu::DeviceType::Other => 3,
+            wgpu::DeviceType::Cpu => 4,
+        };
+        let mut seen = Vec::new();
+        let mut candidates: Vec<wgpu::Adapter> = adapters
+            .into_iter()
+            .filter(|a| {
+                let info = a.get_info();
+                seen.push(format!(
+                    "{} ({:?}, {:?})",
+                    info.name, info.device_type, info.backend
+                ));
+                let name_ok = choice
+                    .name_contains
+                    .as_ref()
+                    .is_none_or(|n| info.name.to_lowercase().contains(&n.to_lowercase()));
+                let kind_ok = choice.allow_software || info.device_type != wgpu::DeviceType::Cpu;
+                let compute_ok = a
+                    .get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+                name_ok && kind_ok && compute_ok
+            })
+            .collect();
+        candidates.sort_by_key(|a| rank(&a.get_info()));
+        let adapter = candidates.into_iter().next().ok_or_else(|| {
+            GpuError::NoAdapter(if seen.is_empty() {
+                "no graphics driver reported an adapter (install a Vulkan, Metal or DX12 driver; \
+                 on Linux without a GPU, Mesa's lavapipe: apt-get install mesa-vulkan-drivers)"
+                    .into()
+            } else {
+                format!("none of [{}] matched {choice:?}", seen.join(", "))
+            })
+        })?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("infoprune"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
+        let errors: Arc<Mutex<Vec<GpuError>>> = Arc::default();
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let err = match e {
+                wgpu::Error::OutOfMemory { .. } => GpuError::OutOfMemory(e.to_string()),
+                other => GpuError::Validation(other.to_string()),
+            };
+            if let Ok(mut list) = sink.lock() {
+                list.push(err);
+            }
+        }));
+        let lost = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if reason != wgpu::DeviceLostReason::Destroyed {
+                if let Ok(mut list) = lost.lock() {
+                    list.push(GpuError::DeviceLost(format!("{reason:?}: {message}")));
+                }
+            }
+        });
+        Ok(Self {
+            device,
+            queue,
+            info,
+            limits,
+            errors,
+        })
+    }
+
+    /// The first error the device reported since the last call, if any.
+    pub fn take_error(&self) -> Result<()> {
+        match self.errors.lock() {
+            Ok(mut list) if !list.is_empty() => Err(list.remove(0)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the adapter is a software rasteriser (lavapipe, WARP, SwiftShader).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// `name (backend, driver)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({:?}, {} {})",
+            self.info.name, self.info.backend, self.info.driver, self.info.driver_info
+        )
+    }
+}
