@@ -19,6 +19,10 @@
 //! - [`solver`]: projected gradient, mirror ascent, lazy greedy, rounding and swap refinement.
 //! - [`baselines`]: seeded random and top-k selection.
 //! - [`backend`]: the `Backend` trait, batches of problems, the CPU backend and the conformance suite.
+//! - [`scores`]: importance scores from training dynamics (EL2N, entropy, margin, loss, forgetting,
+//!   AUM, GraNd); [`sim`]: separability, integrity and multi-model certainty (SIM).
+//! - [`sampling`]: SIMS importance sampling on any score; [`selectors`]: CCS, Moderate and D2;
+//!   [`budget`]: largest-remainder budgets.
 //! - [`select`]: the whole single-problem pipeline, from embeddings to selected indices.
 //! - [`memory`]: the peak-memory estimate a run checks before it allocates.
 //!
@@ -36,6 +40,7 @@
 
 pub mod backend;
 pub mod baselines;
+pub mod budget;
 pub mod csr;
 pub mod error;
 pub mod importance;
@@ -45,7 +50,11 @@ pub mod objective;
 pub mod progress;
 pub mod projection;
 pub mod reduce;
+pub mod sampling;
+pub mod scores;
 pub mod select;
+pub mod selectors;
+pub mod sim;
 pub mod solver;
 pub mod timing;
 

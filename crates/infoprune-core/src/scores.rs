@@ -1,0 +1,705 @@
+//! Importance scores from training dynamics (SPEC §2).
+//!
+//! Inputs are the logits `Z[t, i, c]` recorded over `T` epochs for `n` samples and `C` classes (a
+//! `T×n×C` array) and the integer labels `y`. Probabilities are `p = softmax(z)`, computed in `f64`
+//! after subtracting the row maximum, so large logits never overflow.
+//!
+//! | score | definition | epochs (default) | high means |
+//! |---|---|---|---|
+//! | [`ScoreKind::El2n`] | `‖p_t(i) − onehot(y_i)‖₂` | mean over the first `min(10, T)` | hard (keep) |
+//! | [`ScoreKind::Entropy`] | `−Σ_c p_c ln p_c` | last | hard (keep) |
+//! | [`ScoreKind::LeastConfidence`] | `1 − max_c p_c` | last | hard (keep) |
+//! | [`ScoreKind::Margin`] | `p_(1) − p_(2)` (top two probabilities) | last | **easy** |
+//! | [`ScoreKind::Loss`] | `−ln p_y` | last | hard (keep) |
+//! | [`ScoreKind::Forgetting`] | `#{t : correct_t ∧ ¬correct_{t+1}}`, never learned → `T` | all | hard (keep) |
+//! | [`ScoreKind::Aum`] | `mean_t (z_t[y] − max_{c≠y} z_t[c])` | all | **easy** (low = hard or mislabeled) |
+//! | [`ScoreKind::Grand`] | `‖[p − e_y, (p − e_y) ⊗ h]‖₂` | last | hard (keep) |
+//!
+//! [`ScoreKind::high_is_important`] states the direction, and [`orient`] (or
+//! [`ScoreOptions::oriented`]) flips margin and AUM so that high always means "keep".
+//!
+//! Choices where the SPEC is silent **(ours)**:
+//! - A sample counts as *correct* at an epoch only when its label's logit is strictly larger than every
+//!   other logit: a tie at the top is "not correct", whatever the class order.
+//! - The whole input is validated first: `T, n ≥ 1`, `C ≥ 2`, labels of length `n` in `0..C`, all
+//!   logits finite. A non-finite logit is reported by its flat row-major index `t·n·C + i·C + c`.
+
+use crate::error::{CoreError, Result};
+use ndarray::{ArrayView2, ArrayView3};
+use rayon::prelude::*;
+
+/// The training-dynamics scores this module computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScoreKind {
+    /// Error L2 norm `‖p − onehot(y)‖₂`.
+    El2n,
+    /// Prediction entropy `−Σ p ln p`.
+    Entropy,
+    /// `1 − max p`.
+    LeastConfidence,
+    /// `p_(1) − p_(2)`; low = hard.
+    Margin,
+    /// Cross-entropy loss `−ln p_y`.
+    Loss,
+    /// Number of forgetting events; never-learned samples get `T`.
+    Forgetting,
+    /// Area under the margin; low = hard or mislabeled.
+    Aum,
+    /// Last-layer gradient norm (needs penultimate features).
+    Grand,
+}
+
+impl ScoreKind {
+    /// Every kind, in the order of the module table.
+    pub const ALL: [ScoreKind; 8] = [
+        ScoreKind::El2n,
+        ScoreKind::Entropy,
+        ScoreKind::LeastConfidence,
+        ScoreKind::Margin,
+        ScoreKind::Loss,
+        ScoreKind::Forgetting,
+        ScoreKind::Aum,
+        ScoreKind::Grand,
+    ];
+
+    /// The name users type: `el2n`, `entropy`, `least-confidence`, `margin`, `loss`, `forgetting`,
+    /// `aum`, `grand`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScoreKind::El2n => "el2n",
+            ScoreKind::Entropy => "entropy",
+            ScoreKind::LeastConfidence => "least-confidence",
+            ScoreKind::Margin => "margin",
+            ScoreKind::Loss => "loss",
+            ScoreKind::Forgetting => "forgetting",
+            ScoreKind::Aum => "aum",
+            ScoreKind::Grand => "grand",
+        }
+    }
+
+    /// Parses a [`name`](Self::name) (case-insensitive).
+    pub fn from_name(name: &str) -> Result<Self> {
+        let lower = name.trim().to_ascii_lowercase();
+        ScoreKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == lower)
+            .ok_or_else(|| CoreError::InvalidParameter {
+                name: "score",
+                value: name.to_string(),
+                reason: "must be one of el2n, entropy, least-confidence, margin, loss, forgetting, aum, grand",
+            })
+    }
+
+    /// `true` when a high value means hard, hence important to keep (EL2N, entropy, least confidence,
+    /// loss, forgetting, GraNd); `false` for margin and AUM, where **low** values are the hard ones.
+    pub fn high_is_important(self) -> bool {
+        !matches!(self, ScoreKind::Margin | ScoreKind::Aum)
+    }
+}
+
+/// Which epochs EL2N looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum El2nEpochs {
+    /// Mean over the first `min(m, T)` epochs (`m ≥ 1`); the default is `m = 10`.
+    MeanOfFirst(usize),
+    /// A single epoch `t < T`.
+    Single(usize),
+}
+
+impl Default for El2nEpochs {
+    fn default() -> Self {
+        El2nEpochs::MeanOfFirst(10)
+    }
+}
+
+/// Options for [`compute_score`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScoreOptions {
+    /// Epochs used by EL2N (default: mean over the first 10).
+    pub el2n: El2nEpochs,
+    /// Epoch for entropy, least confidence, margin, loss and GraNd; `None` = the last epoch (default).
+    pub epoch: Option<usize>,
+    /// When `true`, the result is passed through [`orient`] so that high always means "keep"
+    /// (default `false`: the raw score).
+    pub oriented: bool,
+}
+
+/// Checks the logits and labels: `T, n ≥ 1`, `C ≥ 2`, `labels.len() == n`, `0 ≤ y < C`, all logits
+/// finite. Errors name the first bad index (flat row-major for the logits).
+pub fn validate_inputs(logits: ArrayView3<f32>, labels: &[i64]) -> Result<()> {
+    let (t, n, c) = logits.dim();
+    if t == 0 {
+        return Err(CoreError::Empty {
+            what: "logits (epochs)",
+        });
+    }
+    if n == 0 {
+        return Err(CoreError::Empty {
+            what: "logits (samples)",
+        });
+    }
+    if c < 2 {
+        return Err(CoreError::InvalidParameter {
+            name: "classes",
+            value: c.to_string(),
+            reason: "logits need at least 2 classes",
+        });
+    }
+    if labels.len() != n {
+        return Err(CoreError::ShapeMismatch {
+            what: "labels vs. samples in the logits".into(),
+            expected: n,
+            found: labels.len(),
+        });
+    }
+    if let Some(i) = labels.iter().position(|&y| y < 0 || y >= c as i64) {
+        return Err(CoreError::InvalidParameter {
+            name: "labels",
+            value: format!("{} at index {i}", labels[i]),
+            reason: "labels must satisfy 0 ≤ y < C (the number of logit columns)",
+        });
+    }
+    if let Some((index, &value)) = logits.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(CoreError::NonFinite {
+            what: "logits",
+            index,
+            value: value as f64,
+        });
+    }
+    Ok(())
+}
+
+/// Numerically stable softmax in `f64`: subtracts the maximum before exponentiating.
+pub fn softmax(logits: &[f32]) -> Vec<f64> {
+    let max = logits
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &z| m.max(z as f64));
+    let exp: Vec<f64> = logits.iter().map(|&z| (z as f64 - max).exp()).collect();
+    let total: f64 = exp.iter().sum();
+    exp.into_iter().map(|e| e / total).collect()
+}
+
+fn row(logits: &ArrayView3<f32>, t: usize, i: usize) -> Vec<f32> {
+    logits.slice(ndarray::s![t, i, ..]).to_vec()
+}
+
+fn check_epoch(epoch: usize, t: usize) -> Result<usize> {
+    if epoch >= t {
+        return Err(CoreError::InvalidParameter {
+            name: "epoch",
+            value: epoch.to_string(),
+            reason: "must be smaller than the number of recorded epochs T",
+        });
+    }
+    Ok(epoch)
+}
+
+fn resolve_epoch(epoch: Option<usize>, t: usize) -> Result<usize> {
+    check_epoch(epoch.unwrap_or(t - 1), t)
+}
+
+/// Applies `f(probabilities, logits, i)` to every sample at `epoch`, in parallel (each value is
+/// computed independently, so the result does not depend on the thread count).
+fn per_sample<F>(logits: &ArrayView3<f32>, epoch: usize, f: F) -> Vec<f32>
+where
+    F: Fn(&[f64], &[f32], usize) -> f64 + Sync,
+{
+    let n = logits.dim().1;
+    (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let z = row(logits, epoch, i);
+            let p = softmax(&z);
+            f(&p, &z, i) as f32
+        })
+        .collect()
+}
+
+fn el2n_one(p: &[f64], y: usize) -> f64 {
+    p.iter()
+        .enumerate()
+        .map(|(c, &pc)| {
+            let d = pc - if c == y { 1.0 } else { 0.0 };
+            d * d
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
+fn is_correct(z: &[f32], y: usize) -> bool {
+    z.iter().enumerate().all(|(c, &v)| c == y || z[y] > v)
+}
+
+/// EL2N `‖p_t(i) − onehot(y_i)‖₂`, averaged over the chosen epochs.
+pub fn el2n(logits: ArrayView3<f32>, labels: &[i64], epochs: El2nEpochs) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let t_total = logits.dim().0;
+    let range = match epochs {
+        El2nEpochs::MeanOfFirst(0) => {
+            return Err(CoreError::InvalidParameter {
+                name: "el2n-epochs",
+                value: "0".into(),
+                reason: "EL2N needs at least one epoch",
+            })
+        }
+        El2nEpochs::MeanOfFirst(m) => 0..m.min(t_total),
+        El2nEpochs::Single(t) => check_epoch(t, t_total)?..t + 1,
+    };
+    let n = logits.dim().1;
+    let count = range.len() as f64;
+    Ok((0..n)
+        .into_par_iter()
+        .map(|i| {
+            let y = labels[i] as usize;
+            let total: f64 = range
+                .clone()
+                .map(|t| el2n_one(&softmax(&row(&logits, t, i)), y))
+                .sum();
+            (total / count) as f32
+        })
+        .collect())
+}
+
+/// Entropy `−Σ_c p_c ln p_c` (natural log) at `epoch` (`None` = last). Labels are only validated.
+pub fn entropy(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let t = resolve_epoch(epoch, logits.dim().0)?;
+    Ok(per_sample(&logits, t, |p, _, _| {
+        -p.iter()
+            .filter(|&&pc| pc > 0.0)
+            .map(|&pc| pc * pc.ln())
+            .sum::<f64>()
+    }))
+}
+
+/// Least confidence `1 − max_c p_c` at `epoch` (`None` = last). Labels are only validated.
+pub fn least_confidence(
+    logits: ArrayView3<f32>,
+    labels: &[i64],
+    epoch: Option<usize>,
+) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let t = resolve_epoch(epoch, logits.dim().0)?;
+    Ok(per_sample(&logits, t, |p, _, _| {
+        1.0 - p.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    }))
+}
+
+/// Margin `p_(1) − p_(2)` between the two largest probabilities at `epoch` (`None` = last); 0 when
+/// the top two tie. **Low = hard.** Labels are only validated.
+pub fn margin(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let t = resolve_epoch(epoch, logits.dim().0)?;
+    Ok(per_sample(&logits, t, |p, _, _| {
+        let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for &pc in p {
+            if pc > first {
+                second = first;
+                first = pc;
+            } else if pc > second {
+                second = pc;
+            }
+        }
+        first - second
+    }))
+}
+
+/// Loss `−ln p_y` at `epoch` (`None` = last), computed as `logsumexp(z) − z_y` so it stays finite
+/// even when `p_y` underflows.
+pub fn loss(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let t = resolve_epoch(epoch, logits.dim().0)?;
+    Ok(per_sample(&logits, t, |_, z, i| {
+        let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+        let lse = max + z.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
+        lse - z[labels[i] as usize] as f64
+    }))
+}
+
+/// Forgetting events: the number of `t < T − 1` with the sample correct at `t` and wrong at `t + 1`.
+/// A sample never correct at any epoch gets `T`, more than any real count.
+pub fn forgetting(logits: ArrayView3<f32>, labels: &[i64]) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let (t_total, n, _) = logits.dim();
+    Ok((0..n)
+        .into_par_iter()
+        .map(|i| {
+            let y = labels[i] as usize;
+            let correct: Vec<bool> = (0..t_total)
+                .map(|t| is_correct(&row(&logits, t, i), y))
+                .collect();
+            if !correct.iter().any(|&c| c) {
+                return t_total as f32;
+            }
+            correct.windows(2).filter(|w| w[0] && !w[1]).count() as f32
+        })
+        .collect())
+}
+
+/// Area under the margin `mean_t (z_t[y] − max_{c≠y} z_t[c])` over all epochs. **Low = hard or
+/// mislabeled.**
+pub fn aum(logits: ArrayView3<f32>, labels: &[i64]) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let (t_total, n, _) = logits.dim();
+    Ok((0..n)
+        .into_par_iter()
+        .map(|i| {
+            let y = labels[i] as usize;
+            let total: f64 = (0..t_total)
+                .map(|t| {
+                    let z = row(&logits, t, i);
+                    let other = z
+                        .iter()
+                        .enumerate()
+                        .filter(|&(c, _)| c != y)
+                        .fold(f64::NEG_INFINITY, |m, (_, &v)| m.max(v as f64));
+                    z[y] as f64 - other
+                })
+                .sum();
+            (total / t_total as f64) as f32
+        })
+        .collect())
+}
+
+/// GraNd for the last layer: the norm of the gradient of the loss with respect to the last linear
+/// layer's bias and weights, `‖[p − e_y, (p − e_y) ⊗ h]‖₂ = ‖p − e_y‖₂ · √(1 + ‖h‖₂²)`, with `h` the
+/// penultimate features (`n × d`, finite) and `p` taken at `epoch` (`None` = last).
+pub fn grand(
+    logits: ArrayView3<f32>,
+    labels: &[i64],
+    features: ArrayView2<f32>,
+    epoch: Option<usize>,
+) -> Result<Vec<f32>> {
+    validate_inputs(logits, labels)?;
+    let n = logits.dim().1;
+    if features.nrows() != n {
+        return Err(CoreError::ShapeMismatch {
+            what: "penultimate features rows vs. samples in the logits".into(),
+            expected: n,
+            found: features.nrows(),
+        });
+    }
+    if let Some((index, &value)) = features.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(CoreError::NonFinite {
+            what: "penultimate features",
+            index,
+            value: value as f64,
+        });
+    }
+    let t = resolve_epoch(epoch, logits.dim().0)?;
+    Ok(per_sample(&logits, t, |p, _, i| {
+        let h2: f64 = features.row(i).iter().map(|&v| v as f64 * v as f64).sum();
+        el2n_one(p, labels[i] as usize) * (1.0 + h2).sqrt()
+    }))
+}
+
+/// Flips a score so that high always means "important, keep": unchanged when
+/// [`ScoreKind::high_is_important`], negated otherwise (margin, AUM).
+pub fn orient(kind: ScoreKind, scores: &[f32]) -> Vec<f32> {
+    if kind.high_is_important() {
+        scores.to_vec()
+    } else {
+        scores.iter().map(|&s| -s).collect()
+    }
+}
+
+/// Computes one score. `features` (penultimate, `n × d`) is required for [`ScoreKind::Grand`] and
+/// ignored otherwise. With [`ScoreOptions::oriented`] the result is passed through [`orient`].
+pub fn compute_score(
+    kind: ScoreKind,
+    logits: ArrayView3<f32>,
+    labels: &[i64],
+    features: Option<ArrayView2<f32>>,
+    options: &ScoreOptions,
+) -> Result<Vec<f32>> {
+    let raw = match kind {
+        ScoreKind::El2n => el2n(logits, labels, options.el2n)?,
+        ScoreKind::Entropy => entropy(logits, labels, options.epoch)?,
+        ScoreKind::LeastConfidence => least_confidence(logits, labels, options.epoch)?,
+        ScoreKind::Margin => margin(logits, labels, options.epoch)?,
+        ScoreKind::Loss => loss(logits, labels, options.epoch)?,
+        ScoreKind::Forgetting => forgetting(logits, labels)?,
+        ScoreKind::Aum => aum(logits, labels)?,
+        ScoreKind::Grand => {
+            let features = features.ok_or(CoreError::InvalidParameter {
+                name: "features",
+                value: "none".into(),
+                reason: "GraNd needs the penultimate features",
+            })?;
+            grand(logits, labels, features, options.epoch)?
+        }
+    };
+    Ok(if options.oriented {
+        orient(kind, &raw)
+    } else {
+        raw
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, Array3};
+
+    const T: usize = 3;
+    const N: usize = 4;
+    const C: usize = 3;
+
+    /// Fixed logits (T=3, n=4, C=3) with ties and a sample (3) that is never learned.
+    fn fixture() -> (Array3<f32>, Vec<i64>) {
+        #[rustfmt::skip]
+        let data: [f32; T * N * C] = [
+            // epoch 0
+            2.0, 1.0, 0.0,    // sample 0: correct (y=0)
+            0.5, 0.5, 0.5,    // sample 1: all tie -> not correct
+            -1.0, 3.0, 3.0,   // sample 2: tie at top between 1 and 2 (y=2) -> not correct
+            5.0, 0.0, -2.0,   // sample 3: y=1, wrong
+            // epoch 1
+            0.0, 1.0, 0.0,    // sample 0: wrong -> forgetting event
+            0.1, 2.0, 0.3,    // sample 1: correct (y=1)
+            0.0, 0.0, 4.0,    // sample 2: correct
+            1.0, 1.0, 0.0,    // sample 3: tie y=1 with 0 -> not correct
+            // epoch 2
+            3.0, -1.0, 0.5,   // sample 0: correct again
+            1.0, 0.0, 0.0,    // sample 1: wrong -> forgetting event
+            0.2, 0.1, 0.2,    // sample 2: tie 0 and 2 -> not correct -> forgetting event
+            0.0, -1.0, 100.0, // sample 3: wrong, large logit
+        ];
+        (
+            Array3::from_shape_vec((T, N, C), data.to_vec()).unwrap(),
+            vec![0, 1, 2, 1],
+        )
+    }
+
+    // ---- naive f64 reference implementations ----
+    fn naive_p(z: &[f32]) -> Vec<f64> {
+        // Direct definition, no max subtraction: fine for the small logits used here.
+        let e: Vec<f64> = z.iter().map(|&v| (v as f64).exp()).collect();
+        let s: f64 = e.iter().sum();
+        e.iter().map(|v| v / s).collect()
+    }
+    fn z_of(l: &Array3<f32>, t: usize, i: usize) -> Vec<f32> {
+        (0..C).map(|c| l[[t, i, c]]).collect()
+    }
+    fn close(got: &[f32], want: &[f64]) {
+        assert_eq!(got.len(), want.len());
+        for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g as f64 - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                "index {i}: got {g}, want {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn el2n_matches_naive_mean_and_single_epoch() {
+        let (l, y) = fixture();
+        let naive = |t: usize, i: usize| {
+            let p = naive_p(&z_of(&l, t, i));
+            let mut s = 0.0;
+            for (c, pc) in p.iter().enumerate() {
+                let e = if c as i64 == y[i] { 1.0 } else { 0.0 };
+                s += (pc - e) * (pc - e);
+            }
+            s.sqrt()
+        };
+        let mean: Vec<f64> = (0..N)
+            .map(|i| (0..T).map(|t| naive(t, i)).sum::<f64>() / T as f64)
+            .collect();
+        close(&el2n(l.view(), &y, El2nEpochs::default()).unwrap(), &mean);
+        let first2: Vec<f64> = (0..N).map(|i| (naive(0, i) + naive(1, i)) / 2.0).collect();
+        close(
+            &el2n(l.view(), &y, El2nEpochs::MeanOfFirst(2)).unwrap(),
+            &first2,
+        );
+        let single: Vec<f64> = (0..N).map(|i| naive(1, i)).collect();
+        close(&el2n(l.view(), &y, El2nEpochs::Single(1)).unwrap(), &single);
+        assert!(el2n(l.view(), &y, El2nEpochs::Single(3)).is_err());
+        assert!(el2n(l.view(), &y, El2nEpochs::MeanOfFirst(0)).is_err());
+    }
+
+    #[test]
+    fn entropy_confidence_margin_loss_match_naive() {
+        let (l, y) = fixture();
+        for epoch in [None, Some(0), Some(1)] {
+            let t = epoch.unwrap_or(T - 1);
+            let ps: Vec<Vec<f64>> = (0..N).map(|i| naive_p(&z_of(&l, t, i))).collect();
+            let ent: Vec<f64> = ps
+                .iter()
+                .map(|p| -p.iter().map(|v| v * v.ln()).sum::<f64>())
+                .collect();
+            let lc: Vec<f64> = ps
+                .iter()
+                .map(|p| 1.0 - p.iter().cloned().fold(0.0, f64::max))
+                .collect();
+            let mg: Vec<f64> = ps
+                .iter()
+                .map(|p| {
+                    let mut s = p.clone();
+                    s.sort_by(|a, b| b.partial_cmp(a).unwrap());
+                    s[0] - s[1]
+                })
+                .collect();
+            let ls: Vec<f64> = (0..N).map(|i| -ps[i][y[i] as usize].ln()).collect();
+            close(&entropy(l.view(), &y, epoch).unwrap(), &ent);
+            close(&least_confidence(l.view(), &y, epoch).unwrap(), &lc);
+            close(&margin(l.view(), &y, epoch).unwrap(), &mg);
+            close(&loss(l.view(), &y, epoch).unwrap(), &ls);
+        }
+        // Ties: all-equal logits at epoch 0 (sample 1) give entropy ln 3 and margin 0; the tie at the
+        // top for sample 2 gives margin 0 too.
+        let e0 = entropy(l.view(), &y, Some(0)).unwrap();
+        assert!((e0[1] as f64 - 3f64.ln()).abs() < 1e-6);
+        let m0 = margin(l.view(), &y, Some(0)).unwrap();
+        assert_eq!(m0[1], 0.0);
+        assert!(m0[2].abs() < 1e-7);
+        // The large logit at epoch 2 (sample 3) stays finite: loss ≈ 101.
+        let l2 = loss(l.view(), &y, None).unwrap();
+        assert!((l2[3] - 101.0).abs() < 1e-3, "{}", l2[3]);
+    }
+
+    #[test]
+    fn softmax_is_stable_for_huge_logits() {
+        let p = softmax(&[1000.0, 1000.0, -1000.0]);
+        assert!((p[0] - 0.5).abs() < 1e-12 && (p[1] - 0.5).abs() < 1e-12 && p[2] == 0.0);
+    }
+
+    #[test]
+    fn forgetting_matches_naive_and_never_learned_gets_t() {
+        let (l, y) = fixture();
+        let naive: Vec<f64> = (0..N)
+            .map(|i| {
+                let correct: Vec<bool> = (0..T)
+                    .map(|t| {
+                        let z = z_of(&l, t, i);
+                        let yi = y[i] as usize;
+                        (0..C).filter(|&c| c != yi).all(|c| z[yi] > z[c])
+                    })
+                    .collect();
+                if correct.iter().all(|c| !c) {
+                    T as f64
+                } else {
+                    (0..T - 1)
+                        .filter(|&t| correct[t] && !correct[t + 1])
+                        .count() as f64
+                }
+            })
+            .collect();
+        let got = forgetting(l.view(), &y).unwrap();
+        close(&got, &naive);
+        // Hand-checked: sample 0 forgets once, 1 once, 2 once (tie counts as wrong), 3 never learned.
+        assert_eq!(got, vec![1.0, 1.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn aum_matches_naive() {
+        let (l, y) = fixture();
+        let naive: Vec<f64> = (0..N)
+            .map(|i| {
+                let yi = y[i] as usize;
+                (0..T)
+                    .map(|t| {
+                        let z = z_of(&l, t, i);
+                        let other = (0..C)
+                            .filter(|&c| c != yi)
+                            .map(|c| z[c] as f64)
+                            .fold(f64::MIN, f64::max);
+                        z[yi] as f64 - other
+                    })
+                    .sum::<f64>()
+                    / T as f64
+            })
+            .collect();
+        close(&aum(l.view(), &y).unwrap(), &naive);
+    }
+
+    #[test]
+    fn grand_matches_explicit_gradient_vector() {
+        let (l, y) = fixture();
+        let h =
+            Array2::from_shape_vec((N, 2), vec![1.0, 0.0, 0.5, -2.0, 0.0, 0.0, 3.0, 1.0]).unwrap();
+        let naive: Vec<f64> = (0..N)
+            .map(|i| {
+                let p = naive_p(&z_of(&l, T - 1, i));
+                let g: Vec<f64> = (0..C)
+                    .map(|c| p[c] - if c as i64 == y[i] { 1.0 } else { 0.0 })
+                    .collect();
+                // Flattened [g, g ⊗ h].
+                let mut v = g.clone();
+                for &gc in &g {
+                    for d in 0..2 {
+                        v.push(gc * h[[i, d]] as f64);
+                    }
+                }
+                v.iter().map(|x| x * x).sum::<f64>().sqrt()
+            })
+            .collect();
+        close(&grand(l.view(), &y, h.view(), None).unwrap(), &naive);
+        let opts = ScoreOptions::default();
+        assert!(compute_score(ScoreKind::Grand, l.view(), &y, None, &opts).is_err());
+        let short = Array2::<f32>::zeros((3, 2));
+        assert!(matches!(
+            grand(l.view(), &y, short.view(), None),
+            Err(CoreError::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn kinds_round_trip_and_orientation() {
+        for kind in ScoreKind::ALL {
+            assert_eq!(ScoreKind::from_name(kind.name()).unwrap(), kind);
+        }
+        assert_eq!(
+            ScoreKind::from_name("Least-Confidence").unwrap(),
+            ScoreKind::LeastConfidence
+        );
+        assert!(ScoreKind::from_name("bogus").is_err());
+        let low_is_hard: Vec<ScoreKind> = ScoreKind::ALL
+            .into_iter()
+            .filter(|k| !k.high_is_important())
+            .collect();
+        assert_eq!(low_is_hard, vec![ScoreKind::Margin, ScoreKind::Aum]);
+
+        let (l, y) = fixture();
+        let raw = aum(l.view(), &y).unwrap();
+        let opts = ScoreOptions {
+            oriented: true,
+            ..Default::default()
+        };
+        let oriented = compute_score(ScoreKind::Aum, l.view(), &y, None, &opts).unwrap();
+        assert_eq!(oriented, raw.iter().map(|v| -v).collect::<Vec<_>>());
+        let loss_o = compute_score(ScoreKind::Loss, l.view(), &y, None, &opts).unwrap();
+        assert_eq!(loss_o, loss(l.view(), &y, None).unwrap());
+    }
+
+    #[test]
+    fn bad_inputs_are_named() {
+        let (mut l, y) = fixture();
+        // NaN at t=1, i=2, c=1 -> flat index 1*12 + 2*3 + 1 = 19.
+        l[[1, 2, 1]] = f32::NAN;
+        match forgetting(l.view(), &y) {
+            Err(CoreError::NonFinite { index, .. }) => assert_eq!(index, 19),
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        let (l, _) = fixture();
+        let err = loss(l.view(), &[0, 1, 3, 0], None).unwrap_err();
+        assert!(err.to_string().contains("at index 2"), "{err}");
+        assert!(entropy(l.view(), &[0, -1, 0, 0], None).is_err());
+        assert!(matches!(
+            aum(l.view(), &[0, 1, 2]),
+            Err(CoreError::ShapeMismatch {
+                expected: 4,
+                found: 3,
+                ..
+            })
+        ));
+        assert!(margin(l.view(), &[0, 1, 2, 1], Some(3)).is_err());
+        let one_class = Array3::<f32>::zeros((2, 2, 1));
+        assert!(aum(one_class.view(), &[0, 0]).is_err());
+        let empty = Array3::<f32>::zeros((0, 2, 3));
+        assert!(matches!(
+            aum(empty.view(), &[0, 0]),
+            Err(CoreError::Empty { .. })
+        ));
+    }
+}
