@@ -13,6 +13,8 @@ use crate::importance::{
 use crate::knn::{knn_graph, validate_embeddings, KnnConfig};
 use crate::objective::objective;
 use crate::progress::{Progress, Silent};
+use crate::sampling::{sims_sample, Orientation, SimsConfig};
+use crate::selectors::{ccs_select, d2_select, moderate_select, CcsConfig, D2Config};
 use crate::solver::{
     Algorithm, Method, Problem, RelaxedSolver, SolveResult, SolverConfig, SolverParams,
 };
@@ -41,8 +43,14 @@ pub struct SelectConfig {
     /// Iterations, tolerance, swap rounds and step size of the solvers (the algorithm field is set
     /// from `method` and `solver`).
     pub solver_params: SolverParams,
-    /// Seed of every random choice (the random baseline).
+    /// Seed of every random choice (random baseline, SIMS, CCS).
     pub seed: u64,
+    /// Fraction `λ` of the SIMS budget drawn inside each class when labels are given (default 0.5).
+    pub sims_class_fraction: f64,
+    /// What a high user score means to SIMS; `None` (default): user scores are "high = keep = hard"
+    /// like everywhere else, and without user scores the typicality-based importance is
+    /// "high = easy".
+    pub scores_orientation: Option<Orientation>,
 }
 
 impl SelectConfig {
@@ -59,6 +67,8 @@ impl SelectConfig {
             alpha: AlphaRule::default(),
             solver_params: SolverParams::default(),
             seed: 0,
+            sims_class_fraction: 0.5,
+            scores_orientation: None,
         }
     }
 
@@ -134,6 +144,18 @@ pub struct Prepared {
     pub timings: Timings,
 }
 
+/// Per-sample inputs that only some methods need, indexed like the original data (before the
+/// noise cutoff).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// Class labels: SIMS's class-dependent stage, and Moderate (required there).
+    pub labels: Option<&'a [i64]>,
+    /// Area under the margin: CCS's hard cutoff (without it CCS drops nothing).
+    pub aum: Option<&'a [f32]>,
+    /// The embeddings: Moderate's features (required there).
+    pub embeddings: Option<ArrayView2<'a, f32>>,
+}
+
 /// The outcome of a selection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selection {
@@ -174,6 +196,13 @@ impl Selector {
         config.noise_cutoff.validate()?;
         config.alpha.validate()?;
         config.solver_params.clone().check()?;
+        if !(0.0..=1.0).contains(&config.sims_class_fraction) {
+            return Err(CoreError::InvalidParameter {
+                name: "class-fraction",
+                value: config.sims_class_fraction.to_string(),
+                reason: "must be in [0, 1]",
+            });
+        }
         Ok(Self { config })
     }
 
@@ -201,8 +230,24 @@ impl Selector {
         noise: Option<&[f32]>,
         progress: &dyn Progress,
     ) -> Result<Selection> {
+        self.run_with_extras(embeddings, scores, noise, Extras::default(), progress)
+    }
+
+    /// [`Selector::run_with_progress`] with the inputs that SIMS, CCS and Moderate can use.
+    pub fn run_with_extras<'a>(
+        &self,
+        embeddings: ArrayView2<'a, f32>,
+        scores: Option<&[f32]>,
+        noise: Option<&[f32]>,
+        extras: Extras<'a>,
+        progress: &dyn Progress,
+    ) -> Result<Selection> {
         let prepared = self.prepare(embeddings, scores, noise, progress)?;
-        prepared.select(&self.config, self.config.method, progress)
+        let extras = Extras {
+            embeddings: extras.embeddings.or(Some(embeddings)),
+            ..extras
+        };
+        prepared.select_with(&self.config, self.config.method, extras, progress)
     }
 
     /// Builds the instance: validates the inputs, drops noisy rows, builds the graph, composes the
@@ -306,6 +351,98 @@ impl Prepared {
         method: Method,
         progress: &dyn Progress,
     ) -> Result<Selection> {
+        self.select_with(config, method, Extras::default(), progress)
+    }
+
+    /// The rows of this instance taken from a per-sample input of the original data.
+    fn kept<T: Copy>(&self, what: &'static str, values: &[T]) -> Result<Vec<T>> {
+        let n = self.rows.len() + self.dropped_noisy.len();
+        if values.len() != n {
+            return Err(CoreError::ShapeMismatch {
+                what: format!("{what} length vs embedding rows"),
+                expected: n,
+                found: values.len(),
+            });
+        }
+        Ok(self.rows.iter().map(|&i| values[i]).collect())
+    }
+
+    /// The baseline selectors' view of the scores: the user's (normalised) if given, else `s`.
+    fn baseline_scores(&self) -> &[f32] {
+        self.normalized_scores
+            .as_deref()
+            .unwrap_or(&self.importance)
+    }
+
+    /// Runs the score-based selectors of SPEC §3–§4 on this instance.
+    fn select_baseline(
+        &self,
+        config: &SelectConfig,
+        method: Method,
+        extras: Extras,
+    ) -> Result<Vec<usize>> {
+        let k = self.k;
+        let labels = extras.labels.map(|l| self.kept("labels", l)).transpose()?;
+        match method {
+            Method::Random => Ok(baselines::random_subset(self.rows.len(), k, config.seed)),
+            Method::TopK => Ok(baselines::top_k_by_score(self.baseline_scores(), k)),
+            Method::Sims => {
+                let orientation =
+                    config
+                        .scores_orientation
+                        .unwrap_or(if self.normalized_scores.is_some() {
+                            Orientation::HighIsHard
+                        } else {
+                            Orientation::HighIsEasy
+                        });
+                let sims = SimsConfig::new(k, config.seed)
+                    .class_fraction(config.sims_class_fraction)
+                    .orientation(orientation);
+                sims_sample(self.baseline_scores(), labels.as_deref(), &sims)
+            }
+            Method::Ccs => {
+                let aum = extras.aum.map(|a| self.kept("aum", a)).transpose()?;
+                let ccs = CcsConfig {
+                    cutoff: config.noise_cutoff,
+                    ..CcsConfig::new(k, config.seed)
+                };
+                ccs_select(self.baseline_scores(), aum.as_deref(), &ccs)
+            }
+            Method::Moderate => {
+                let labels = labels.ok_or(CoreError::InvalidParameter {
+                    name: "labels",
+                    value: "none".into(),
+                    reason: "the moderate method needs class labels",
+                })?;
+                let embeddings = extras.embeddings.ok_or(CoreError::InvalidParameter {
+                    name: "embeddings",
+                    value: "none".into(),
+                    reason: "the moderate method needs the features",
+                })?;
+                let n = self.rows.len() + self.dropped_noisy.len();
+                if embeddings.nrows() != n {
+                    return Err(CoreError::ShapeMismatch {
+                        what: "moderate features vs embedding rows".into(),
+                        expected: n,
+                        found: embeddings.nrows(),
+                    });
+                }
+                let features = embeddings.select(Axis(0), &self.rows);
+                moderate_select(features.view(), &labels, k)
+            }
+            Method::D2 => d2_select(self.baseline_scores(), &self.graph, &D2Config::new(k)),
+            Method::InfoMax | Method::Greedy => unreachable!("solver methods are not baselines"),
+        }
+    }
+
+    /// [`Prepared::select`] with the extra inputs SIMS, CCS and Moderate can use.
+    pub fn select_with(
+        &self,
+        config: &SelectConfig,
+        method: Method,
+        extras: Extras,
+        progress: &dyn Progress,
+    ) -> Result<Selection> {
         let problem = self.problem()?;
         let mut timings = self.timings.clone();
         let solved: SolveResult = match method {
@@ -321,17 +458,10 @@ impl Prepared {
                 let solver: SolverConfig = params.check()?;
                 solver.solve(&problem, progress)
             }
-            Method::Random | Method::TopK => {
+            _ => {
                 let start = std::time::Instant::now();
-                let indices = match method {
-                    Method::Random => baselines::random_subset(problem.n(), self.k, config.seed),
-                    _ => baselines::top_k_by_score(
-                        self.normalized_scores
-                            .as_deref()
-                            .unwrap_or(&self.importance),
-                        self.k,
-                    ),
-                };
+                let mut indices = self.select_baseline(config, method, extras)?;
+                indices.sort_unstable();
                 let f = objective(&problem, &indices)?;
                 let mut t = Timings::default();
                 t.add("solve", start.elapsed().as_secs_f64());

@@ -223,3 +223,77 @@ fn thread_count_does_not_change_the_subset() {
         assert_eq!(one.objective.to_bits(), two.objective.to_bits());
     }
 }
+
+#[test]
+fn score_based_selectors_run_through_the_pipeline() {
+    use infoprune_core::select::Extras;
+    let (e, _) = clustered(1000, 8, 5, 0, 10);
+    let scores: Vec<f32> = (0..1000).map(|i| ((i * 7) % 100) as f32).collect();
+    let labels: Vec<i64> = (0..1000).map(|i| (i % 5) as i64).collect();
+    let aum: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+    let noise: Vec<f32> = (0..1000).map(|i| if i < 100 { 1.0 } else { 0.0 }).collect();
+    let extras = Extras {
+        labels: Some(&labels),
+        aum: Some(&aum),
+        embeddings: None,
+    };
+    for method in [Method::Sims, Method::Ccs, Method::Moderate, Method::D2] {
+        let selector = Selector::new(SelectConfig::new(100).method(method).seed(3)).unwrap();
+        let run = |noise: Option<&[f32]>| {
+            selector
+                .run_with_extras(
+                    e.view(),
+                    Some(&scores),
+                    noise,
+                    extras,
+                    &infoprune_core::progress::Silent,
+                )
+                .unwrap()
+        };
+        let sel = run(None);
+        assert_eq!(sel.indices.len(), 100, "{method:?}");
+        assert!(sel.indices.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(sel.method, method);
+        assert!(sel.objective.is_finite());
+        assert_eq!(
+            run(None).indices,
+            sel.indices,
+            "{method:?} is not deterministic"
+        );
+        // Keeping 10%: the auto cutoff drops the 100 noisiest rows (0..100) first, and the indices
+        // still refer to the original rows.
+        let with_noise = run(Some(&noise));
+        assert!(with_noise.indices.iter().all(|&i| i >= 100), "{method:?}");
+        if method == Method::Ccs {
+            // 90% pruning: CCS's own AUM cutoff removes the 20% lowest-AUM samples (0..200).
+            assert!(
+                sel.indices.iter().all(|&i| i >= 200),
+                "{:?}",
+                &sel.indices[..5]
+            );
+        }
+    }
+    let err = Selector::new(SelectConfig::new(100).method(Method::Moderate))
+        .unwrap()
+        .run(e.view(), Some(&scores), None)
+        .unwrap_err();
+    assert!(err.to_string().contains("needs class labels"), "{err}");
+    let short = Extras {
+        labels: Some(&labels[..999]),
+        ..Extras::default()
+    };
+    let err = Selector::new(SelectConfig::new(100).method(Method::Sims))
+        .unwrap()
+        .run_with_extras(
+            e.view(),
+            Some(&scores),
+            None,
+            short,
+            &infoprune_core::progress::Silent,
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("expected 1000, found 999"),
+        "{err}"
+    );
+}

@@ -5,11 +5,14 @@ use crate::error::{Error, Result};
 use crate::npy::{self, Overwrite};
 use crate::progress_bars::Bars;
 use crate::report::Report;
+pub use crate::score_command::ScoreArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
 use infoprune_core::knn::Symmetrize;
 use infoprune_core::memory::{self, human_bytes};
-use infoprune_core::select::{SelectConfig, Selector};
+use infoprune_core::sampling::Orientation;
+use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
+use infoprune_core::select::{Extras, SelectConfig, Selector};
 use infoprune_core::{Method, RelaxedSolver};
 use ndarray::{Array2, Axis};
 use std::path::{Path, PathBuf};
@@ -29,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Select the samples to keep from embeddings (and optional importance scores).
     Select(Box<SelectArgs>),
+    /// Compute per-sample importance scores from training dynamics or from several models (SIM).
+    Score(Box<ScoreArgs>),
     /// Run the whole pipeline on built-in synthetic data and compare the methods.
     Demo(DemoArgs),
 }
@@ -44,6 +49,14 @@ pub enum MethodArg {
     Random,
     /// The k highest scores.
     Topk,
+    /// SIMS importance sampling on the scores (pruning-ratio-aware, class-hybrid with --labels).
+    Sims,
+    /// Coverage-centric coreset selection (CCS); --aum enables its hard-sample cutoff.
+    Ccs,
+    /// Moderate coreset: the band around the median distance to the class median (needs --labels).
+    Moderate,
+    /// D2 message passing on the kNN graph.
+    D2,
 }
 
 impl From<MethodArg> for Method {
@@ -53,6 +66,10 @@ impl From<MethodArg> for Method {
             MethodArg::Greedy => Method::Greedy,
             MethodArg::Random => Method::Random,
             MethodArg::Topk => Method::TopK,
+            MethodArg::Sims => Method::Sims,
+            MethodArg::Ccs => Method::Ccs,
+            MethodArg::Moderate => Method::Moderate,
+            MethodArg::D2 => Method::D2,
         }
     }
 }
@@ -86,6 +103,66 @@ pub enum NormalizeArg {
     Raw,
 }
 
+/// `--kind` of `infoprune score` and `--scores-from` of `select`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScoreKindArg {
+    /// ‖softmax − onehot‖₂, mean over the first epochs.
+    El2n,
+    /// Prediction entropy.
+    Entropy,
+    /// 1 − max probability.
+    LeastConfidence,
+    /// Top-1 minus top-2 probability (low = hard).
+    Margin,
+    /// Cross-entropy loss.
+    Loss,
+    /// Forgetting events (never learned = T).
+    Forgetting,
+    /// Area under the margin (low = hard or mislabeled).
+    Aum,
+    /// Last-layer gradient norm (needs --features with penultimate features).
+    Grand,
+}
+
+impl From<ScoreKindArg> for ScoreKind {
+    fn from(k: ScoreKindArg) -> Self {
+        match k {
+            ScoreKindArg::El2n => ScoreKind::El2n,
+            ScoreKindArg::Entropy => ScoreKind::Entropy,
+            ScoreKindArg::LeastConfidence => ScoreKind::LeastConfidence,
+            ScoreKindArg::Margin => ScoreKind::Margin,
+            ScoreKindArg::Loss => ScoreKind::Loss,
+            ScoreKindArg::Forgetting => ScoreKind::Forgetting,
+            ScoreKindArg::Aum => ScoreKind::Aum,
+            ScoreKindArg::Grand => ScoreKind::Grand,
+        }
+    }
+}
+
+/// `--term` of `infoprune score --sim`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SimTermArg {
+    /// SIM = separability · integrity · certainty (normalised).
+    Sim,
+    /// Mean separability over the models.
+    Separability,
+    /// Mean feature norm over the models.
+    Integrity,
+    /// 1 − JSD / log M across the models.
+    Certainty,
+}
+
+/// `--scores-high`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScoresHighArg {
+    /// User scores mean "hard / keep" (as `infoprune score` writes them); typicality means "easy".
+    Auto,
+    /// A high score marks a hard sample.
+    Hard,
+    /// A high score marks an easy sample (raw SIM, raw margin or AUM).
+    Easy,
+}
+
 /// `--symmetrize`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum SymmetrizeArg {
@@ -104,8 +181,29 @@ pub struct SelectArgs {
     #[arg(long, value_name = "E.npy")]
     pub embeddings: PathBuf,
     /// Importance scores, float32/float64 .npy of length n (high = keep). Omitted: typicality only.
-    #[arg(long, value_name = "S.npy")]
+    #[arg(long, value_name = "S.npy", conflicts_with = "scores_from")]
     pub scores: Option<PathBuf>,
+    /// Compute the importance from training dynamics instead (needs --logits and --labels).
+    #[arg(long, value_enum, value_name = "KIND", requires_all = ["logits", "labels"])]
+    pub scores_from: Option<ScoreKindArg>,
+    /// Logits saved during training, T×n×C, for --scores-from.
+    #[arg(long, value_name = "L.npy")]
+    pub logits: Option<PathBuf>,
+    /// Penultimate features n×d for --scores-from grand.
+    #[arg(long, value_name = "H.npy")]
+    pub score_features: Option<PathBuf>,
+    /// Integer class labels of length n (SIMS's class stage, moderate, --scores-from).
+    #[arg(long, value_name = "y.npy")]
+    pub labels: Option<PathBuf>,
+    /// Area under the margin of length n, for CCS's hard cutoff (e.g. `infoprune score --kind aum --raw`).
+    #[arg(long, value_name = "A.npy")]
+    pub aum: Option<PathBuf>,
+    /// SIMS: fraction λ of the budget drawn inside each class when --labels is given.
+    #[arg(long, default_value_t = 0.5)]
+    pub class_fraction: f64,
+    /// SIMS: what a high score means.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub scores_high: ScoresHighArg,
     /// Fraction of the samples to keep, in (0, 1]; k = max(1, round(keep·n)).
     #[arg(long, value_name = "FRACTION")]
     pub keep: Option<f64>,
@@ -265,6 +363,12 @@ impl SelectArgs {
             None => NoiseCutoff::Auto,
             Some(c) => NoiseCutoff::Fraction(c),
         };
+        config.sims_class_fraction = self.class_fraction;
+        config.scores_orientation = match self.scores_high {
+            ScoresHighArg::Auto => None,
+            ScoresHighArg::Hard => Some(Orientation::HighIsHard),
+            ScoresHighArg::Easy => Some(Orientation::HighIsEasy),
+        };
         config.solver_params.iterations = self.iterations;
         config.solver_params.tolerance = self.tolerance;
         config.solver_params.swap_rounds = self.swap_rounds;
@@ -307,38 +411,85 @@ fn read_vector(path: &Path, what: &str, n: usize) -> Result<Vec<f32>> {
     Ok(v)
 }
 
-/// Inputs with the non-finite rows removed, and the original index of each remaining row.
-struct FiniteRows {
+fn read_labels(path: &Path, n: usize) -> Result<Vec<i64>> {
+    let labels = npy::read_i64_vector(path)?;
+    if labels.len() != n {
+        return Err(Error::Usage(format!(
+            "labels {} has {} values but the data has n = {n} samples",
+            path.display(),
+            labels.len()
+        )));
+    }
+    Ok(labels)
+}
+
+/// A score from saved logits (`T × n × C`); `features` are the penultimate features for GraNd.
+pub(crate) fn score_from_logits(
+    kind: ScoreKind,
+    logits: &Path,
+    labels: &[i64],
+    features: Option<&Path>,
+    options: &ScoreOptions,
+) -> Result<Vec<f32>> {
+    let z = npy::read_f32_array3(logits)?;
+    if z.dim().1 != labels.len() {
+        return Err(Error::Usage(format!(
+            "logits {} hold n = {} samples (shape T×n×C = {:?}) but the labels have {}",
+            logits.display(),
+            z.dim().1,
+            z.dim(),
+            labels.len()
+        )));
+    }
+    let h = features.map(npy::read_f32_matrix).transpose()?;
+    Ok(compute_score(
+        kind,
+        z.view(),
+        labels,
+        h.as_ref().map(|h| h.view()),
+        options,
+    )?)
+}
+
+/// The per-sample inputs of `select`, all indexed like the embeddings' rows.
+struct Inputs {
     embeddings: Array2<f32>,
     scores: Option<Vec<f32>>,
     noise: Option<Vec<f32>>,
-    rows: Vec<usize>,
+    labels: Option<Vec<i64>>,
+    aum: Option<Vec<f32>>,
 }
 
-/// Removes every sample with a NaN or infinite value in its embedding, score or noise value.
-fn drop_nonfinite(
-    embeddings: &Array2<f32>,
-    scores: Option<&[f32]>,
-    noise: Option<&[f32]>,
-) -> Result<FiniteRows> {
-    let ok = |v: Option<&[f32]>, i: usize| v.is_none_or(|v| v[i].is_finite());
-    let rows: Vec<usize> = (0..embeddings.nrows())
-        .filter(|&i| {
-            embeddings.row(i).iter().all(|v| v.is_finite()) && ok(scores, i) && ok(noise, i)
-        })
-        .collect();
-    if rows.is_empty() && embeddings.nrows() > 0 {
-        return Err(Error::Usage(
-            "--drop-nonfinite: every sample has a non-finite value; nothing is left".into(),
-        ));
+impl Inputs {
+    /// Removes every sample with a NaN or infinite value in any float input; returns the inputs
+    /// that remain and the original index of each remaining row.
+    fn drop_nonfinite(self) -> Result<(Inputs, Vec<usize>)> {
+        let finite = |v: &Option<Vec<f32>>, i: usize| v.as_ref().is_none_or(|v| v[i].is_finite());
+        let rows: Vec<usize> = (0..self.embeddings.nrows())
+            .filter(|&i| {
+                self.embeddings.row(i).iter().all(|v| v.is_finite())
+                    && finite(&self.scores, i)
+                    && finite(&self.noise, i)
+                    && finite(&self.aum, i)
+            })
+            .collect();
+        if rows.is_empty() && self.embeddings.nrows() > 0 {
+            return Err(Error::Usage(
+                "--drop-nonfinite: every sample has a non-finite value; nothing is left".into(),
+            ));
+        }
+        fn pick<T: Copy>(v: Option<Vec<T>>, rows: &[usize]) -> Option<Vec<T>> {
+            v.map(|v| rows.iter().map(|&i| v[i]).collect())
+        }
+        let kept = Inputs {
+            embeddings: self.embeddings.select(Axis(0), &rows),
+            scores: pick(self.scores, &rows),
+            noise: pick(self.noise, &rows),
+            labels: pick(self.labels, &rows),
+            aum: pick(self.aum, &rows),
+        };
+        Ok((kept, rows))
     }
-    let pick = |v: Option<&[f32]>| v.map(|v| rows.iter().map(|&i| v[i]).collect());
-    Ok(FiniteRows {
-        embeddings: embeddings.select(Axis(0), &rows),
-        scores: pick(scores),
-        noise: pick(noise),
-        rows,
-    })
 }
 
 /// Estimates the peak memory from the embeddings' header (nothing is read yet) and refuses the run
@@ -390,40 +541,68 @@ pub fn select(args: &SelectArgs) -> Result<()> {
     let read_start = Instant::now();
     let embeddings = npy::read_f32_matrix(&args.embeddings)?;
     let n = embeddings.nrows();
-    let scores = args
-        .scores
+    let labels = args
+        .labels
         .as_deref()
-        .map(|p| read_vector(p, "scores", n))
+        .map(|p| read_labels(p, n))
         .transpose()?;
-    let noise = args
-        .noise
-        .as_deref()
-        .map(|p| read_vector(p, "noise", n))
-        .transpose()?;
+    let scores = match (&args.scores, args.scores_from, &args.logits, &labels) {
+        (Some(path), ..) => Some(read_vector(path, "scores", n)?),
+        (None, Some(kind), Some(logits), Some(labels)) => Some(score_from_logits(
+            kind.into(),
+            logits,
+            labels,
+            args.score_features.as_deref(),
+            &ScoreOptions {
+                oriented: true,
+                ..ScoreOptions::default()
+            },
+        )?),
+        _ => None,
+    };
+    let inputs = Inputs {
+        embeddings,
+        scores,
+        noise: args
+            .noise
+            .as_deref()
+            .map(|p| read_vector(p, "noise", n))
+            .transpose()?,
+        labels,
+        aum: args
+            .aum
+            .as_deref()
+            .map(|p| read_vector(p, "aum", n))
+            .transpose()?,
+    };
     let read_seconds = read_start.elapsed().as_secs_f64();
 
     let k = resolve_budget(args.keep, args.budget, n)?;
-    let finite = if args.drop_nonfinite {
-        Some(drop_nonfinite(
-            &embeddings,
-            scores.as_deref(),
-            noise.as_deref(),
-        )?)
+    let (inputs, rows) = if args.drop_nonfinite {
+        let (kept, rows) = inputs.drop_nonfinite()?;
+        (kept, Some(rows))
     } else {
-        None
-    };
-    let (embeddings, scores, noise) = match &finite {
-        Some(f) => (&f.embeddings, f.scores.as_deref(), f.noise.as_deref()),
-        None => (&embeddings, scores.as_deref(), noise.as_deref()),
+        (inputs, None)
     };
     let selector = Selector::new(args.config(k)?)?;
-    let mut selection = selector.run_with_progress(embeddings.view(), scores, noise, &bars)?;
-    let dropped_nonfinite = match &finite {
-        Some(f) => {
+    let extras = Extras {
+        labels: inputs.labels.as_deref(),
+        aum: inputs.aum.as_deref(),
+        embeddings: None,
+    };
+    let mut selection = selector.run_with_extras(
+        inputs.embeddings.view(),
+        inputs.scores.as_deref(),
+        inputs.noise.as_deref(),
+        extras,
+        &bars,
+    )?;
+    let dropped_nonfinite = match &rows {
+        Some(rows) => {
             for i in &mut selection.indices {
-                *i = f.rows[*i];
+                *i = rows[*i];
             }
-            n - f.rows.len()
+            n - rows.len()
         }
         None => 0,
     };

@@ -27,6 +27,7 @@ pub mod error;
 pub mod npy;
 pub mod progress_bars;
 pub mod report;
+pub mod score_command;
 
 pub use error::{Error, Result};
 pub use infoprune_core as core;

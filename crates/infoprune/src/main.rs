@@ -7,6 +7,7 @@ fn main() {
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Select(args) => cli::select(args),
+        Command::Score(args) => infoprune::score_command::score(args),
         Command::Demo(args) => cli::demo(args),
     };
     if let Err(e) = outcome {

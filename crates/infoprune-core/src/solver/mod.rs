@@ -33,6 +33,14 @@ pub enum Method {
     Random,
     /// The `k` highest scores (baseline).
     TopK,
+    /// SIMS importance sampling on the scores (SPEC §3).
+    Sims,
+    /// Coverage-centric coreset selection with the AUM cutoff (SPEC §4).
+    Ccs,
+    /// The band around the median distance to the class median feature (SPEC §4).
+    Moderate,
+    /// D2 message passing on the kNN graph (SPEC §4).
+    D2,
 }
 
 impl Method {
@@ -43,6 +51,10 @@ impl Method {
             Method::Greedy => "greedy",
             Method::Random => "random",
             Method::TopK => "topk",
+            Method::Sims => "sims",
+            Method::Ccs => "ccs",
+            Method::Moderate => "moderate",
+            Method::D2 => "d2",
         }
     }
 }

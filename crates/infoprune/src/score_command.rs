@@ -1,0 +1,164 @@
+//! `infoprune score`: importance scores from training dynamics, or SIM from several models.
+//!
+//! Every file it writes means "high = important (keep)", so it can be passed straight to
+//! `select --scores` (or `--noise`, for `--kind aum`: minus AUM is high for likely mislabeled
+//! samples); `--raw` writes the score's natural values instead.
+
+use crate::cli::{ScoreKindArg, SimTermArg};
+use crate::error::{Error, Result};
+use crate::npy::{self, Overwrite};
+use clap::Args;
+use infoprune_core::scores::{El2nEpochs, ScoreKind, ScoreOptions};
+use infoprune_core::sim::{sim_scores, SimConfig, SimModel};
+use std::path::PathBuf;
+
+/// Arguments of `infoprune score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Which training-dynamics score (with --logits).
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "sim",
+        conflicts_with = "sim"
+    )]
+    pub kind: Option<ScoreKindArg>,
+    /// Logits saved per epoch, float32/float64 of shape T×n×C.
+    #[arg(long, value_name = "L.npy", required_unless_present = "sim")]
+    pub logits: Option<PathBuf>,
+    /// Integer class labels of length n.
+    #[arg(long, value_name = "y.npy")]
+    pub labels: PathBuf,
+    /// Compute SIM (separability · integrity · certainty) from one or more models instead.
+    #[arg(long, requires_all = ["features", "probs"])]
+    pub sim: bool,
+    /// Features: with --sim one n×d file per model (comma-separated); with --kind grand the
+    /// penultimate features.
+    #[arg(long, value_name = "F.npy", value_delimiter = ',')]
+    pub features: Vec<PathBuf>,
+    /// Predicted probabilities n×C, one file per model (comma-separated), with --sim.
+    #[arg(long, value_name = "P.npy", value_delimiter = ',')]
+    pub probs: Vec<PathBuf>,
+    /// With --sim: which term to write.
+    #[arg(long, value_enum, default_value = "sim")]
+    pub term: SimTermArg,
+    /// EL2N: mean over the first N epochs.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub el2n_epochs: usize,
+    /// Epoch for entropy, least-confidence, margin, loss, grand, and a single-epoch EL2N (default:
+    /// last; EL2N: the mean above).
+    #[arg(long)]
+    pub epoch: Option<usize>,
+    /// Write the score's natural values instead of "high = important".
+    #[arg(long)]
+    pub raw: bool,
+    /// Output: float32 .npy of length n.
+    #[arg(long, value_name = "s.npy")]
+    pub out: PathBuf,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// No summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `infoprune score`.
+pub fn score(args: &ScoreArgs) -> Result<()> {
+    if !args.force && args.out.exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists; pass --force to replace it",
+            args.out.display()
+        )));
+    }
+    let labels = npy::read_i64_vector(&args.labels)?;
+    let (name, values) = if args.sim {
+        sim_term(args, &labels)?
+    } else {
+        let kind: ScoreKind = args
+            .kind
+            .expect("clap requires --kind without --sim")
+            .into();
+        let logits = args.logits.as_deref().expect("clap requires --logits");
+        let options = ScoreOptions {
+            el2n: match (kind, args.epoch) {
+                (ScoreKind::El2n, Some(t)) => El2nEpochs::Single(t),
+                _ => El2nEpochs::MeanOfFirst(args.el2n_epochs),
+            },
+            epoch: args.epoch,
+            oriented: !args.raw,
+        };
+        let features = match args.features.as_slice() {
+            [] => None,
+            [one] => Some(one.as_path()),
+            more => {
+                return Err(Error::Usage(format!(
+                    "--kind {} takes one --features file, found {}",
+                    kind.name(),
+                    more.len()
+                )))
+            }
+        };
+        let values = crate::cli::score_from_logits(kind, logits, &labels, features, &options)?;
+        (kind.name().to_string(), values)
+    };
+    let overwrite = if args.force {
+        Overwrite::Allow
+    } else {
+        Overwrite::Refuse
+    };
+    npy::write_f32_vector(&args.out, &values, overwrite)?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {} {} scores ({}) → {}",
+            values.len(),
+            name,
+            if args.raw { "raw" } else { "high = important" },
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// SIM or one of its terms from `--features` and `--probs` (one of each per model).
+fn sim_term(args: &ScoreArgs, labels: &[i64]) -> Result<(String, Vec<f32>)> {
+    if args.features.len() != args.probs.len() {
+        return Err(Error::Usage(format!(
+            "--sim needs one --probs file per --features file: {} features, {} probs",
+            args.features.len(),
+            args.probs.len()
+        )));
+    }
+    let features = args
+        .features
+        .iter()
+        .map(|p| npy::read_f32_matrix(p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let probs = args
+        .probs
+        .iter()
+        .map(|p| npy::read_f32_matrix(p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let models: Vec<SimModel> = features
+        .iter()
+        .zip(&probs)
+        .map(|(f, p)| SimModel {
+            features: f.view(),
+            probabilities: p.view(),
+        })
+        .collect();
+    let terms = sim_scores(&models, labels, &SimConfig::default())?;
+    let (name, raw) = match args.term {
+        SimTermArg::Sim => ("sim", terms.sim),
+        SimTermArg::Separability => ("separability", terms.separability),
+        SimTermArg::Integrity => ("integrity", terms.integrity),
+        SimTermArg::Certainty => ("certainty", terms.certainty),
+    };
+    // Every SIM term is high for easy, clean, agreed-on samples: "important" is the opposite.
+    let values = if args.raw {
+        raw
+    } else {
+        raw.iter().map(|v| -v).collect()
+    };
+    Ok((name.to_string(), values))
+}

@@ -1,0 +1,348 @@
+//! `infoprune score` and the score-based selectors of `select`, end to end.
+
+mod common;
+
+use common::*;
+use infoprune::npy::{self, Overwrite};
+use ndarray::{Array2, Array3};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Logits `T × n × C` of a model that learns most samples over the epochs.
+fn logits(t: usize, n: usize, c: usize, seed: u64) -> (Array3<f32>, Vec<i64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let labels: Vec<i64> = (0..n).map(|i| (i % c) as i64).collect();
+    let z = Array3::from_shape_fn((t, n, c), |(e, i, k)| {
+        let signal = if k as i64 == labels[i] {
+            e as f32 * (i % 3) as f32
+        } else {
+            0.0
+        };
+        signal + rng.random_range(-1.0f32..1.0)
+    });
+    (z, labels)
+}
+
+fn write_logits(fx: &Fixture, name: &str, z: &Array3<f32>) -> String {
+    let (t, n, c) = z.dim();
+    let bytes: Vec<u8> = z.iter().flat_map(|v| v.to_le_bytes()).collect();
+    raw_npy(&fx.path(name), "<f4", &format!("({t}, {n}, {c})"), &bytes);
+    fx.s(name)
+}
+
+fn write_labels(fx: &Fixture, name: &str, labels: &[i64]) -> String {
+    npy::write_i64_vector(&fx.path(name), labels, Overwrite::Refuse).unwrap();
+    fx.s(name)
+}
+
+fn softmax(z: &[f64]) -> Vec<f64> {
+    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+    let total: f64 = e.iter().sum();
+    e.iter().map(|v| v / total).collect()
+}
+
+#[test]
+fn el2n_and_aum_match_hand_computation() {
+    let fx = Fixture::new();
+    let (z, y) = logits(3, 5, 3, 1);
+    let l = write_logits(&fx, "z.npy", &z);
+    let yl = write_labels(&fx, "y.npy", &y);
+    let o = infoprune(&[
+        "score",
+        "--logits",
+        &l,
+        "--labels",
+        &yl,
+        "--kind",
+        "el2n",
+        "--out",
+        &fx.s("el2n.npy"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = npy::read_f32_vector(&fx.path("el2n.npy")).unwrap();
+    for i in 0..5 {
+        let mut mean = 0.0;
+        for t in 0..3 {
+            let row: Vec<f64> = (0..3).map(|c| z[[t, i, c]] as f64).collect();
+            let p = softmax(&row);
+            let d: f64 = (0..3)
+                .map(|c| (p[c] - if c as i64 == y[i] { 1.0 } else { 0.0 }).powi(2))
+                .sum();
+            mean += d.sqrt() / 3.0;
+        }
+        assert!(
+            (got[i] as f64 - mean).abs() < 1e-5,
+            "sample {i}: {} vs {mean}",
+            got[i]
+        );
+    }
+    for (raw, out) in [(true, "aum_raw.npy"), (false, "aum.npy")] {
+        let mut args = vec![
+            "score", "--logits", &l, "--labels", &yl, "--kind", "aum", "-q",
+        ];
+        let path = fx.s(out);
+        args.extend(["--out", &path]);
+        if raw {
+            args.push("--raw");
+        }
+        assert!(infoprune(&args).status.success());
+    }
+    let raw = npy::read_f32_vector(&fx.path("aum_raw.npy")).unwrap();
+    let oriented = npy::read_f32_vector(&fx.path("aum.npy")).unwrap();
+    for i in 0..5 {
+        let expected: f64 = (0..3)
+            .map(|t| {
+                let zy = z[[t, i, y[i] as usize]] as f64;
+                let other = (0..3)
+                    .filter(|&c| c as i64 != y[i])
+                    .map(|c| z[[t, i, c]] as f64)
+                    .fold(f64::NEG_INFINITY, f64::max);
+                zy - other
+            })
+            .sum::<f64>()
+            / 3.0;
+        assert!((raw[i] as f64 - expected).abs() < 1e-5);
+        assert_eq!(
+            oriented[i], -raw[i],
+            "AUM is low for hard samples: oriented = −AUM"
+        );
+    }
+}
+
+#[test]
+fn sim_from_two_models_is_written_high_for_hard() {
+    let fx = Fixture::new();
+    let n = 60;
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let labels: Vec<i64> = (0..n).map(|i| (i % 3) as i64).collect();
+    let yl = write_labels(&fx, "y.npy", &labels);
+    let mut files = Vec::new();
+    for m in 0..2 {
+        let f = Array2::from_shape_fn((n, 4), |(i, j)| {
+            (labels[i] as usize == j) as u8 as f32 * 2.0 + rng.random_range(-0.5f32..0.5)
+        });
+        let p = Array2::from_shape_fn(
+            (n, 3),
+            |(i, c)| {
+                if c as i64 == labels[i] {
+                    0.7
+                } else {
+                    0.15
+                }
+            },
+        );
+        let (fp, pp) = (format!("f{m}.npy"), format!("p{m}.npy"));
+        npy::write_f32_matrix(&fx.path(&fp), f.view(), Overwrite::Refuse).unwrap();
+        npy::write_f32_matrix(&fx.path(&pp), p.view(), Overwrite::Refuse).unwrap();
+        files.push((fx.s(&fp), fx.s(&pp)));
+    }
+    let features = format!("{},{}", files[0].0, files[1].0);
+    let probs = format!("{},{}", files[0].1, files[1].1);
+    for (raw, out) in [(true, "sim_raw.npy"), (false, "sim.npy")] {
+        let path = fx.s(out);
+        let mut args = vec![
+            "score",
+            "--sim",
+            "--features",
+            &features,
+            "--probs",
+            &probs,
+            "--labels",
+            &yl,
+            "--out",
+            &path,
+            "-q",
+        ];
+        if raw {
+            args.push("--raw");
+        }
+        let o = infoprune(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let raw = npy::read_f32_vector(&fx.path("sim_raw.npy")).unwrap();
+    let oriented = npy::read_f32_vector(&fx.path("sim.npy")).unwrap();
+    assert_eq!(raw.len(), n);
+    assert!(raw.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(raw.iter().zip(&oriented).all(|(r, o)| *o == -*r));
+    // Mismatched model counts are a usage error.
+    let o = infoprune(&[
+        "score",
+        "--sim",
+        "--features",
+        &features,
+        "--probs",
+        &files[0].1,
+        "--labels",
+        &yl,
+        "--out",
+        &fx.s("x.npy"),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("one --probs file per --features file"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn every_score_based_method_selects_exactly_k() {
+    let fx = Fixture::new();
+    let n = 400;
+    let e = fx.embeddings("e.npy", &clustered(n, 6, 3));
+    let (z, y) = logits(4, n, 4, 4);
+    let l = write_logits(&fx, "z.npy", &z);
+    let yl = write_labels(&fx, "y.npy", &y);
+    assert!(infoprune(&[
+        "score",
+        "--logits",
+        &l,
+        "--labels",
+        &yl,
+        "--kind",
+        "el2n",
+        "--out",
+        &fx.s("s.npy"),
+        "-q"
+    ])
+    .status
+    .success());
+    assert!(infoprune(&[
+        "score",
+        "--logits",
+        &l,
+        "--labels",
+        &yl,
+        "--kind",
+        "aum",
+        "--raw",
+        "--out",
+        &fx.s("aum.npy"),
+        "-q"
+    ])
+    .status
+    .success());
+    let s = fx.s("s.npy");
+    let aum = fx.s("aum.npy");
+    for method in ["sims", "ccs", "moderate", "d2", "infomax", "topk"] {
+        let out = fx.s(&format!("{method}.npy"));
+        let report = fx.s(&format!("{method}.json"));
+        let o = infoprune(&[
+            "select",
+            "--embeddings",
+            &e,
+            "--scores",
+            &s,
+            "--labels",
+            &yl,
+            "--aum",
+            &aum,
+            "--keep",
+            "0.25",
+            "--method",
+            method,
+            "--out",
+            &out,
+            "--report",
+            &report,
+            "-q",
+        ]);
+        assert!(o.status.success(), "{method}: {}", stderr(&o));
+        let keep = npy::read_i64_vector(Path::new(&out)).unwrap();
+        assert_eq!(keep.len(), 100, "{method}");
+        assert!(keep.windows(2).all(|w| w[0] < w[1]));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(json["method"], method);
+    }
+    // --scores-from computes the same importance in process.
+    let out = fx.s("from.npy");
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--scores-from",
+        "el2n",
+        "--logits",
+        &l,
+        "--labels",
+        &yl,
+        "--keep",
+        "0.25",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        npy::read_i64_vector(Path::new(&out)).unwrap(),
+        npy::read_i64_vector(&fx.path("infomax.npy")).unwrap()
+    );
+    // Moderate without labels is a clear error.
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--scores",
+        &s,
+        "--keep",
+        "0.25",
+        "--method",
+        "moderate",
+        "--out",
+        &fx.s("m.npy"),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs class labels"), "{}", stderr(&o));
+}
+
+use std::path::Path;
+
+#[test]
+fn bad_score_inputs_exit_2_with_the_problem_named() {
+    let fx = Fixture::new();
+    let (mut z, y) = logits(2, 6, 3, 5);
+    let good = write_logits(&fx, "z.npy", &z);
+    z[[1, 2, 1]] = f32::NAN;
+    let nan = write_logits(&fx, "nan.npy", &z);
+    let yl = write_labels(&fx, "y.npy", &y);
+    let bad_labels = write_labels(&fx, "bad.npy", &[0, 1, 2, 0, 1, 7]);
+    let short = write_labels(&fx, "short.npy", &[0, 1, 2]);
+    let out = fx.s("s.npy");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--logits", &nan, "--labels", &yl, "--kind", "el2n"],
+            "index",
+        ),
+        (
+            vec!["--logits", &good, "--labels", &bad_labels, "--kind", "loss"],
+            "7",
+        ),
+        (
+            vec!["--logits", &good, "--labels", &short, "--kind", "margin"],
+            "labels",
+        ),
+        (
+            vec!["--logits", &good, "--labels", &yl, "--kind", "grand"],
+            "features",
+        ),
+        (vec!["--sim", "--labels", &yl], "required"),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["score", "--out", &out, "-q"];
+        full.extend(args.iter());
+        let o = infoprune(&full);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected '{needle}' in {err}"
+        );
+        assert!(!err.contains("panicked"));
+        assert!(!fx.path("s.npy").exists());
+    }
+}

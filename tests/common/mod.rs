@@ -1,0 +1,74 @@
+//! Helpers shared by the end-to-end tests of the `infoprune` binary.
+#![allow(dead_code)]
+
+use infoprune::npy::{self, Overwrite};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn infoprune(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infoprune"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn clustered(n: usize, d: usize, seed: u64) -> Array2<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let centers: Vec<Vec<f32>> = (0..5)
+        .map(|_| (0..d).map(|_| rng.random_range(-1.0f32..1.0)).collect())
+        .collect();
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        centers[i % 5][j] + 0.25 * rng.random_range(-1.0f32..1.0)
+    })
+}
+
+/// A hand-made `.npy` (v1.0) with any descr, shape and payload.
+pub fn raw_npy(path: &Path, descr: &str, shape: &str, payload: &[u8]) {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(payload);
+    std::fs::write(path, bytes).unwrap();
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    pub fn s(&self, name: &str) -> String {
+        self.path(name).to_string_lossy().into_owned()
+    }
+    pub fn embeddings(&self, name: &str, e: &Array2<f32>) -> String {
+        npy::write_f32_matrix(&self.path(name), e.view(), Overwrite::Refuse).unwrap();
+        self.s(name)
+    }
+    pub fn vector(&self, name: &str, v: &[f32]) -> String {
+        npy::write_f32_vector(&self.path(name), v, Overwrite::Refuse).unwrap();
+        self.s(name)
+    }
+}
+
+pub fn read_keep(path: &Path) -> Vec<i64> {
+    npy::read_i64_vector(path).unwrap()
+}
