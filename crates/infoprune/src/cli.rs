@@ -690,12 +690,21 @@ pub fn demo_rows(args: &DemoArgs, bars: &Bars) -> Result<(demo::DemoData, f64, V
         ("greedy", Method::Greedy, RelaxedSolver::default()),
         ("topk", Method::TopK, RelaxedSolver::default()),
         ("random", Method::Random, RelaxedSolver::default()),
+        ("sims", Method::Sims, RelaxedSolver::default()),
+        ("d2", Method::D2, RelaxedSolver::default()),
+        ("ccs", Method::Ccs, RelaxedSolver::default()),
+        ("moderate", Method::Moderate, RelaxedSolver::default()),
     ];
+    let extras = Extras {
+        labels: Some(&data.labels),
+        aum: None,
+        embeddings: Some(data.embeddings.view()),
+    };
     let mut rows = Vec::new();
     for (name, method, solver) in runs {
         let config = selector.config().clone().solver(solver);
         let start = Instant::now();
-        let sel = prepared.select(&config, method, bars)?;
+        let sel = prepared.select_with(&config, method, extras, bars)?;
         rows.push(DemoRow {
             name: name.to_string(),
             objective: sel.objective,

@@ -17,6 +17,8 @@ pub struct DemoData {
     pub duplicate_pairs: Vec<(usize, usize)>,
     /// Rows that are far outliers.
     pub outliers: Vec<usize>,
+    /// Class label of each row: its cluster (outliers and copies take a cluster's label).
+    pub labels: Vec<i64>,
 }
 
 /// Standard normal draw (Box–Muller), so the demo needs no distribution crate.
@@ -39,6 +41,7 @@ pub fn generate(n: usize, d: usize, clusters: usize, seed: u64) -> DemoData {
     let total: f64 = weights.iter().sum();
     let mut embeddings = Array2::<f32>::zeros((n, d));
     let mut scores = vec![0.0f32; n];
+    let mut labels = vec![0i64; n];
     let n_dups = n / 20;
     let n_outliers = n / 100;
     let n_plain = n - n_dups - n_outliers;
@@ -56,6 +59,7 @@ pub fn generate(n: usize, d: usize, clusters: usize, seed: u64) -> DemoData {
             dist2 += z * z;
         }
         scores[i] = (dist2 / d as f32).sqrt() + 0.1 * normal(&mut rng);
+        labels[i] = c as i64;
     }
     let mut outliers = Vec::with_capacity(n_outliers);
     for i in n_plain..n_plain + n_outliers {
@@ -63,6 +67,7 @@ pub fn generate(n: usize, d: usize, clusters: usize, seed: u64) -> DemoData {
             embeddings[[i, j]] = 3.0 * normal(&mut rng);
         }
         scores[i] = 3.0 + rng.random_range(0.0..0.5);
+        labels[i] = rng.random_range(0..clusters) as i64;
         outliers.push(i);
     }
     let mut duplicate_pairs = Vec::with_capacity(n_dups);
@@ -71,6 +76,7 @@ pub fn generate(n: usize, d: usize, clusters: usize, seed: u64) -> DemoData {
         let row = embeddings.row(src).to_owned();
         embeddings.row_mut(i).assign(&row);
         scores[i] = scores[src];
+        labels[i] = labels[src];
         duplicate_pairs.push((src, i));
     }
     DemoData {
@@ -78,6 +84,7 @@ pub fn generate(n: usize, d: usize, clusters: usize, seed: u64) -> DemoData {
         scores,
         duplicate_pairs,
         outliers,
+        labels,
     }
 }
 
