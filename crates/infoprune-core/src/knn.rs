@@ -270,9 +270,10 @@ impl TopM {
     }
 }
 
-/// The clipped, snapped similarity: `≤ 0` means "not a neighbour".
+/// The snapped similarity every backend ranks by: a cosine within `1e-6` of 1 (or above) becomes
+/// exactly 1, so exact duplicates tie; `≤ 0` means "not a neighbour".
 #[inline]
-fn snap(raw: f32) -> f32 {
+pub fn snap(raw: f32) -> f32 {
     if raw >= SNAP_TO_ONE {
         1.0
     } else {
@@ -338,7 +339,10 @@ fn block_lists(normalized: &Array2<f32>, first: usize, m: usize) -> Vec<Vec<(u32
 
 /// `max(K, Kᵀ)` or `(K + Kᵀ)/2` of the row-wise lists, built directly in CSR: each row is the merge
 /// of its own list (sorted by column) with the transposed lists, gathered by a counting sort.
-fn symmetrize_lists(
+/// Builds the symmetric CSR graph from row-wise neighbour lists (sorted by similarity descending,
+/// index ascending), by max or mean as `symmetrize` says. Backends that compute the lists
+/// themselves (the GPU) share this step with the CPU.
+pub fn symmetrize_lists(
     n: usize,
     mut lists: Vec<Vec<(u32, f32)>>,
     mode: Symmetrize,
