@@ -5,11 +5,21 @@
 //! problems, the fused projected-gradient step, segmented capped-simplex projection and per-problem
 //! reductions, driven by [`GpuBackend`], which implements `infoprune_core::backend::Backend` and
 //! passes the same conformance suite as the CPU reference.
+//!
+//! On the GPU today: SpMV (and the multi-vector form), the PG iterations with their projection,
+//! objective and monotone safeguard, and the power iteration for the step size. On the host for
+//! now: top-k rounding and swap refinement after the relaxed solve, mirror ascent, greedy and the
+//! kNN graph.
 
 #![warn(missing_docs)]
 
+pub mod backend;
+mod batch;
 pub mod context;
 pub mod error;
+mod kernels;
+mod solver;
 
+pub use backend::GpuBackend;
 pub use context::{AdapterChoice, GpuContext};
 pub use error::GpuError;

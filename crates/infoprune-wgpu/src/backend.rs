@@ -1,0 +1,208 @@
+//! [`GpuBackend`]: the `Backend` trait on a wgpu device.
+
+use crate::batch::{GpuBatch, Layout};
+use crate::context::{AdapterChoice, GpuContext};
+use crate::error::GpuError;
+use crate::kernels::{slot, Kernels, Params, ProblemState};
+use crate::solver::{base_params, projected_gradient, record_projection};
+use infoprune_core::backend::{
+    validate_segments, Backend, BackendLimits, CpuBackend, ProblemBatch,
+};
+use infoprune_core::csr::CsrSimilarity;
+use infoprune_core::error::{check_finite, CoreError, Result};
+use infoprune_core::knn::KnnConfig;
+use infoprune_core::objective::objective;
+use infoprune_core::progress::{Progress, Silent};
+use infoprune_core::solver::{rounding, swap, Algorithm, SolveResult, SolverConfig};
+use infoprune_core::timing::Timings;
+use ndarray::ArrayView2;
+use std::time::Instant;
+
+/// The GPU backend: a device and its compiled kernels.
+pub struct GpuBackend {
+    ctx: GpuContext,
+    kernels: Kernels,
+}
+
+impl std::fmt::Debug for GpuBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuBackend")
+            .field("ctx", &self.ctx)
+            .finish()
+    }
+}
+
+impl GpuBackend {
+    /// Opens the adapter `choice` selects and compiles the kernels.
+    pub fn new(choice: &AdapterChoice) -> std::result::Result<Self, GpuError> {
+        let ctx = GpuContext::new(choice)?;
+        let kernels = Kernels::new(&ctx);
+        ctx.take_error()?;
+        Ok(Self { ctx, kernels })
+    }
+
+    /// The device context.
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+}
+
+impl Backend for GpuBackend {
+    fn name(&self) -> String {
+        format!("wgpu: {}", self.ctx.describe())
+    }
+
+    fn limits(&self) -> BackendLimits {
+        let binding = self
+            .ctx
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.ctx.limits.max_buffer_size);
+        BackendLimits {
+            max_rows: (binding / (4 * slot::COUNT as u64)).min(u32::MAX as u64 - 1) as usize,
+            max_nnz: (binding / 4).min(u32::MAX as u64) as usize,
+            max_problems: (binding / std::mem::size_of::<ProblemState>() as u64) as usize,
+        }
+    }
+
+    fn spmm(&self, graph: &CsrSimilarity, x: &[f32], nrhs: usize) -> Result<Vec<f32>> {
+        let n = graph.n();
+        if nrhs == 0 || x.len() != n * nrhs {
+            return Err(CoreError::ShapeMismatch {
+                what: format!("x length vs n × nrhs (nrhs = {nrhs})"),
+                expected: n * nrhs,
+                found: x.len(),
+            });
+        }
+        check_finite("x", x)?;
+        let layout = Layout::new(&[0, n]);
+        let mut vecs = vec![0.0f32; (n * slot::COUNT as usize).max(2 * n * nrhs)];
+        vecs[..n * nrhs].copy_from_slice(x);
+        let state = ProblemState {
+            k: 1.0,
+            ..ProblemState::default()
+        };
+        let gpu = GpuBatch::new(&self.ctx, &self.kernels, &layout, graph, vec![state], &vecs)?;
+        let params = gpu.params(
+            &self.ctx,
+            &self.kernels,
+            Params {
+                nrhs: nrhs as u32,
+                src: 0,
+                dst: (n * nrhs) as u32,
+                ..Params::default()
+            },
+        );
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            gpu.dispatch(&mut pass, &self.kernels.spmv, &params, gpu.row_groups());
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        let bytes = crate::batch::read_buffer(
+            &self.ctx,
+            &gpu.vecs,
+            (n * nrhs * 4) as u64,
+            (n * nrhs * 4) as u64,
+        )?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    fn project(&self, offsets: &[usize], v: &[f32], budgets: &[usize]) -> Result<Vec<f32>> {
+        validate_segments(offsets, v.len(), budgets)?;
+        check_finite("v", v)?;
+        let n = v.len();
+        let layout = Layout::new(offsets);
+        let mut vecs = vec![0.0f32; n * slot::COUNT as usize];
+        vecs[slot::V as usize * n..(slot::V as usize + 1) * n].copy_from_slice(v);
+        let states = budgets
+            .iter()
+            .map(|&k| ProblemState {
+                k: k as f32,
+                ..ProblemState::default()
+            })
+            .collect();
+        let empty = CsrSimilarity::empty(n);
+        let gpu = GpuBatch::new(&self.ctx, &self.kernels, &layout, &empty, states, &vecs)?;
+        let params = gpu.params(
+            &self.ctx,
+            &self.kernels,
+            base_params(&SolverConfig::default()),
+        );
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            record_projection(&gpu, &self.kernels, &mut pass, &params);
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        Ok(gpu.read_slot(&self.ctx, slot::XN)?)
+    }
+
+    fn top_k(
+        &self,
+        offsets: &[usize],
+        x: &[f32],
+        s: &[f32],
+        budgets: &[usize],
+    ) -> Result<Vec<Vec<usize>>> {
+        // Rounding is a small fraction of a solve; it runs on the host until the GPU compaction
+        // kernel lands, and is therefore exactly the CPU's.
+        CpuBackend.top_k(offsets, x, s, budgets)
+    }
+
+    fn solve(
+        &self,
+        batch: &ProblemBatch,
+        config: &SolverConfig,
+        progress: &dyn Progress,
+    ) -> Result<Vec<SolveResult>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        if config.algorithm != Algorithm::ProjectedGradient {
+            // Mirror ascent and greedy are not on the GPU yet: the reference runs them.
+            return CpuBackend.solve(batch, config, progress);
+        }
+        let start = Instant::now();
+        let relaxed = projected_gradient(&self.ctx, &self.kernels, batch, config)?;
+        let gpu_seconds = start.elapsed().as_secs_f64();
+        let mut results = Vec::with_capacity(batch.len());
+        for (p, owned) in batch.problems().iter().enumerate() {
+            let problem = owned.as_problem();
+            let state = &relaxed.states[p];
+            let mut timings = Timings::default();
+            timings.add("solve", gpu_seconds);
+            let mut indices = timings.time("round", || {
+                rounding::top_k(&relaxed.x[p], problem.scores(), problem.k())
+            });
+            let rounded_objective = objective(&problem, &indices)?;
+            let swaps = timings.time("refine", || {
+                swap::swap_refinement(&problem, &mut indices, config.swap_rounds, &Silent)
+            });
+            let f = objective(&problem, &indices)?;
+            let converged = problem.k() == problem.n()
+                || (state.delta as f64) < config.tolerance
+                || state.backtracks > crate::solver::MAX_BACKTRACKS;
+            results.push(SolveResult {
+                indices,
+                objective: f,
+                iterations: state.iterations as usize,
+                converged,
+                relaxed_trace: Vec::new(),
+                rounded_objective,
+                swaps: swaps.swaps,
+                timings,
+            });
+        }
+        Ok(results)
+    }
+
+    fn knn_graph(
+        &self,
+        embeddings: ArrayView2<f32>,
+        config: &KnnConfig,
+        progress: &dyn Progress,
+    ) -> Result<CsrSimilarity> {
+        CpuBackend.knn_graph(embeddings, config, progress)
+    }
+}

@@ -1,0 +1,312 @@
+//! A batch of problems laid out in GPU buffers: the block-diagonal CSR, the vector slots, the
+//! per-problem state and the chunk table that lets one dispatch reduce every problem at once.
+
+use crate::context::GpuContext;
+use crate::error::{GpuError, Result};
+use crate::kernels::{slot, Kernels, Params, ProblemState, WORKGROUP};
+use infoprune_core::csr::CsrSimilarity;
+use std::time::Duration;
+use wgpu::util::DeviceExt;
+
+/// Most workgroups in one dispatch dimension (WebGPU's guaranteed minimum).
+const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// The longest a single wait on the device may take before it is reported as lost.
+const WAIT_LIMIT: Duration = Duration::from_secs(600);
+
+/// Rows, problems and 256-row chunks of a batch; chunks never straddle two problems, so a chunk's
+/// reduction belongs to exactly one problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// Total rows.
+    pub n: usize,
+    /// Problem of each row.
+    pub row_problem: Vec<u32>,
+    /// `(problem, first row, end row, 0)` per chunk.
+    pub chunks: Vec<[u32; 4]>,
+    /// First and end chunk of each problem.
+    pub chunk_ranges: Vec<(u32, u32)>,
+}
+
+impl Layout {
+    /// The layout of problems occupying `offsets[p]..offsets[p+1]`.
+    pub fn new(offsets: &[usize]) -> Self {
+        let n = offsets.last().copied().unwrap_or(0);
+        let mut row_problem = Vec::with_capacity(n);
+        let mut chunks = Vec::new();
+        let mut chunk_ranges = Vec::with_capacity(offsets.len().saturating_sub(1));
+        for p in 0..offsets.len().saturating_sub(1) {
+            let (lo, hi) = (offsets[p], offsets[p + 1]);
+            row_problem.extend(std::iter::repeat_n(p as u32, hi - lo));
+            let first = chunks.len() as u32;
+            let mut start = lo;
+            while start < hi {
+                let end = (start + WORKGROUP as usize).min(hi);
+                chunks.push([p as u32, start as u32, end as u32, 0]);
+                start = end;
+            }
+            chunk_ranges.push((first, chunks.len() as u32));
+        }
+        Self {
+            n,
+            row_problem,
+            chunks,
+            chunk_ranges,
+        }
+    }
+}
+
+/// The buffers of one batch and the bind group over them.
+pub struct GpuBatch {
+    pub vecs: wgpu::Buffer,
+    pub problems: wgpu::Buffer,
+    pub storage: wgpu::BindGroup,
+    pub n: u32,
+    pub n_problems: u32,
+    pub n_chunks: u32,
+}
+
+/// A storage buffer holding `bytes`, at least 16 bytes long (bindings cannot be empty).
+fn storage_buffer(
+    ctx: &GpuContext,
+    label: &str,
+    bytes: &[u8],
+    extra: wgpu::BufferUsages,
+) -> wgpu::Buffer {
+    let mut contents = bytes.to_vec();
+    if contents.len() < 16 {
+        contents.resize(16, 0);
+    }
+    ctx.device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: &contents,
+            usage: wgpu::BufferUsages::STORAGE | extra,
+        })
+}
+
+/// Checks one buffer against the device's binding and buffer limits.
+pub fn check_fits(ctx: &GpuContext, what: &'static str, bytes: u64) -> Result<()> {
+    let limit = ctx
+        .limits
+        .max_storage_buffer_binding_size
+        .min(ctx.limits.max_buffer_size);
+    if bytes > limit {
+        return Err(GpuError::TooLarge {
+            what,
+            needed: bytes,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+impl GpuBatch {
+    /// Uploads a batch: `graph` is the block-diagonal matrix over all rows, `states` one entry per
+    /// problem (its row and chunk ranges are filled in here), `vecs` the initial contents of every
+    /// slot (`slot::COUNT · n` values).
+    pub fn new(
+        ctx: &GpuContext,
+        kernels: &Kernels,
+        layout: &Layout,
+        graph: &CsrSimilarity,
+        mut states: Vec<ProblemState>,
+        vecs: &[f32],
+    ) -> Result<Self> {
+        let n = layout.n;
+        debug_assert!(vecs.len() >= n * slot::COUNT as usize);
+        if graph.nnz() > u32::MAX as usize || n >= u32::MAX as usize {
+            return Err(GpuError::TooLarge {
+                what: "batch (u32 indices on the GPU)",
+                needed: graph.nnz().max(n) as u64,
+                limit: u32::MAX as u64,
+            });
+        }
+        check_fits(ctx, "the vector slots of a batch", vecs.len() as u64 * 4)?;
+        check_fits(
+            ctx,
+            "the similarity values of a batch",
+            graph.nnz() as u64 * 4,
+        )?;
+        for (p, state) in states.iter_mut().enumerate() {
+            let (lo, hi) = layout.chunk_ranges[p];
+            state.chunk_lo = lo;
+            state.chunk_hi = hi;
+            if lo < hi {
+                state.row_lo = layout.chunks[lo as usize][1];
+                state.row_hi = layout.chunks[hi as usize - 1][2];
+            }
+        }
+        let indptr: Vec<u32> = graph.indptr().iter().map(|&p| p as u32).collect();
+        let none = wgpu::BufferUsages::empty();
+        let copy = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let indptr = storage_buffer(ctx, "indptr", bytemuck::cast_slice(&indptr), none);
+        let indices = storage_buffer(ctx, "indices", bytemuck::cast_slice(graph.indices()), none);
+        let values = storage_buffer(ctx, "values", bytemuck::cast_slice(graph.values()), none);
+        let vecs_buffer = storage_buffer(ctx, "vecs", bytemuck::cast_slice(vecs), copy);
+        let row_problem = storage_buffer(
+            ctx,
+            "row problem",
+            bytemuck::cast_slice(&layout.row_problem),
+            none,
+        );
+        let problems = storage_buffer(ctx, "problems", bytemuck::cast_slice(&states), copy);
+        let chunks = storage_buffer(ctx, "chunks", bytemuck::cast_slice(&layout.chunks), none);
+        let partials = storage_buffer(
+            ctx,
+            "partials",
+            &vec![0u8; layout.chunks.len().max(1) * 16],
+            none,
+        );
+        let buffers = [
+            &indptr,
+            &indices,
+            &values,
+            &vecs_buffer,
+            &row_problem,
+            &problems,
+            &chunks,
+            &partials,
+        ];
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let storage = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("infoprune batch"),
+            layout: &kernels.storage_layout,
+            entries: &entries,
+        });
+        ctx.take_error()?;
+        Ok(Self {
+            vecs: vecs_buffer,
+            problems,
+            storage,
+            n: n as u32,
+            n_problems: states.len() as u32,
+            n_chunks: layout.chunks.len() as u32,
+        })
+    }
+
+    /// A uniform bind group with this batch's sizes and the given source and destination.
+    pub fn params(
+        &self,
+        ctx: &GpuContext,
+        kernels: &Kernels,
+        mut params: Params,
+    ) -> wgpu::BindGroup {
+        params.n = self.n;
+        params.n_problems = self.n_problems;
+        params.n_chunks = self.n_chunks;
+        let buffer = ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("params"),
+                contents: bytemuck::bytes_of(&params),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+        ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("params"),
+            layout: &kernels.params_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: buffer.as_entire_binding(),
+            }],
+        })
+    }
+
+    /// Records one dispatch of `workgroups` groups (2-D past the per-dimension limit).
+    pub fn dispatch(
+        &self,
+        pass: &mut wgpu::ComputePass,
+        pipeline: &wgpu::ComputePipeline,
+        params: &wgpu::BindGroup,
+        workgroups: u32,
+    ) {
+        if workgroups == 0 {
+            return;
+        }
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &self.storage, &[]);
+        pass.set_bind_group(1, params, &[]);
+        let x = workgroups.min(MAX_GROUPS_PER_DIM);
+        pass.dispatch_workgroups(x, workgroups.div_ceil(x), 1);
+    }
+
+    /// Workgroups for one invocation per row.
+    pub fn row_groups(&self) -> u32 {
+        self.n.div_ceil(WORKGROUP)
+    }
+
+    /// Workgroups for one invocation per problem.
+    pub fn problem_groups(&self) -> u32 {
+        self.n_problems.div_ceil(WORKGROUP)
+    }
+
+    /// The per-problem state, read back.
+    pub fn read_problems(&self, ctx: &GpuContext) -> Result<Vec<ProblemState>> {
+        let size = self.n_problems as u64 * std::mem::size_of::<ProblemState>() as u64;
+        let bytes = read_buffer(ctx, &self.problems, 0, size)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// One slot of `vecs`, read back.
+    pub fn read_slot(&self, ctx: &GpuContext, which: u32) -> Result<Vec<f32>> {
+        let bytes = read_buffer(
+            ctx,
+            &self.vecs,
+            which as u64 * self.n as u64 * 4,
+            self.n as u64 * 4,
+        )?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+}
+
+/// Copies `size` bytes of `buffer` from `offset` to the host, waiting for the device (bounded).
+pub fn read_buffer(
+    ctx: &GpuContext,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+    size: u64,
+) -> Result<Vec<u8>> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
+    ctx.queue.submit([encoder.finish()]);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    staging
+        .slice(..)
+        .map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+    ctx.device
+        .poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(WAIT_LIMIT),
+        })
+        .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
+    ctx.take_error()?;
+    receiver
+        .recv()
+        .map_err(|e| GpuError::Readback(e.to_string()))?
+        .map_err(|e| GpuError::Readback(e.to_string()))?;
+    let bytes = staging
+        .slice(..)
+        .get_mapped_range()
+        .map_err(|e| GpuError::Readback(e.to_string()))?
+        .to_vec();
+    staging.unmap();
+    Ok(bytes)
+}

@@ -1,0 +1,182 @@
+//! The compute pipelines, built once per device. Every kernel file is prefixed with
+//! `shaders/common.wgsl` (bindings, per-problem state, reductions), so all pipelines share one
+//! bind-group layout and one set of buffers.
+
+use crate::context::GpuContext;
+
+const COMMON: &str = include_str!("../../../shaders/common.wgsl");
+const SPMV: &str = include_str!("../../../shaders/spmv.wgsl");
+const PROJECTION: &str = include_str!("../../../shaders/projection.wgsl");
+const PG: &str = include_str!("../../../shaders/pg.wgsl");
+const POWER: &str = include_str!("../../../shaders/power.wgsl");
+
+/// Threads per workgroup, as in `common.wgsl` (`WG`).
+pub const WORKGROUP: u32 = 256;
+
+/// Uniform parameters, laid out as `Params` in `common.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Params {
+    pub n: u32,
+    pub nrhs: u32,
+    pub src: u32,
+    pub dst: u32,
+    pub tolerance: f32,
+    pub sum_tolerance: f32,
+    pub ascent_slack: f32,
+    pub lipschitz_floor: f32,
+    pub n_problems: u32,
+    pub n_chunks: u32,
+    pub max_backtracks: u32,
+    pub pad: u32,
+}
+
+/// Per-problem state, laid out as `Problem` in `common.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ProblemState {
+    pub row_lo: u32,
+    pub row_hi: u32,
+    pub chunk_lo: u32,
+    pub chunk_hi: u32,
+    pub k: f32,
+    pub alpha: f32,
+    pub eta: f32,
+    pub f: f32,
+    pub tau: f32,
+    pub tau_lo: f32,
+    pub tau_hi: f32,
+    pub f_new: f32,
+    pub iterations: u32,
+    pub backtracks: u32,
+    pub converged: u32,
+    pub accepted: u32,
+    pub norm: f32,
+    pub delta: f32,
+    pub proj_done: u32,
+    pub max_iterations: u32,
+}
+
+/// Slots of the `vecs` buffer (`common.wgsl`).
+pub mod slot {
+    pub const S: u32 = 0;
+    pub const X: u32 = 1;
+    pub const Y: u32 = 2;
+    pub const XN: u32 = 3;
+    pub const YN: u32 = 4;
+    pub const V: u32 = 5;
+    pub const W: u32 = 6;
+    /// Number of slots.
+    pub const COUNT: u32 = 7;
+}
+
+/// Every pipeline and the two bind-group layouts they share.
+pub struct Kernels {
+    pub storage_layout: wgpu::BindGroupLayout,
+    pub params_layout: wgpu::BindGroupLayout,
+    pub spmv: wgpu::ComputePipeline,
+    pub chunk_min_max: wgpu::ComputePipeline,
+    pub init_bracket: wgpu::ComputePipeline,
+    pub chunk_sums: wgpu::ComputePipeline,
+    pub update_tau: wgpu::ComputePipeline,
+    pub apply_projection: wgpu::ComputePipeline,
+    pub pg_step: wgpu::ComputePipeline,
+    pub chunk_objective: wgpu::ComputePipeline,
+    pub set_objective: wgpu::ComputePipeline,
+    pub accept_step: wgpu::ComputePipeline,
+    pub commit_step: wgpu::ComputePipeline,
+    pub chunk_square_norm: wgpu::ComputePipeline,
+    pub set_norm: wgpu::ComputePipeline,
+    pub normalize_power_vector: wgpu::ComputePipeline,
+    pub set_step: wgpu::ComputePipeline,
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+impl Kernels {
+    /// Compiles every kernel for `ctx`'s device.
+    pub fn new(ctx: &GpuContext) -> Self {
+        let device = &ctx.device;
+        let storage_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("infoprune storage"),
+            entries: &[
+                storage_entry(0, true),
+                storage_entry(1, true),
+                storage_entry(2, true),
+                storage_entry(3, false),
+                storage_entry(4, true),
+                storage_entry(5, false),
+                storage_entry(6, true),
+                storage_entry(7, false),
+            ],
+        });
+        let params_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("infoprune params"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            }],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("infoprune"),
+            bind_group_layouts: &[Some(&storage_layout), Some(&params_layout)],
+            ..Default::default()
+        });
+        let module = |name: &str, body: &str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{body}").into()),
+            })
+        };
+        let spmv_module = module("spmv.wgsl", SPMV);
+        let projection_module = module("projection.wgsl", PROJECTION);
+        let pg_module = module("pg.wgsl", PG);
+        let power_module = module("power.wgsl", POWER);
+        let pipeline = |module: &wgpu::ShaderModule, entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&layout),
+                module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        Self {
+            spmv: pipeline(&spmv_module, "spmv"),
+            chunk_min_max: pipeline(&projection_module, "chunk_min_max"),
+            init_bracket: pipeline(&projection_module, "init_bracket"),
+            chunk_sums: pipeline(&projection_module, "chunk_sums"),
+            update_tau: pipeline(&projection_module, "update_tau"),
+            apply_projection: pipeline(&projection_module, "apply_projection"),
+            pg_step: pipeline(&pg_module, "pg_step"),
+            chunk_objective: pipeline(&pg_module, "chunk_objective"),
+            set_objective: pipeline(&pg_module, "set_objective"),
+            accept_step: pipeline(&pg_module, "accept_step"),
+            commit_step: pipeline(&pg_module, "commit_step"),
+            chunk_square_norm: pipeline(&power_module, "chunk_square_norm"),
+            set_norm: pipeline(&power_module, "set_norm"),
+            normalize_power_vector: pipeline(&power_module, "normalize_power_vector"),
+            set_step: pipeline(&power_module, "set_step"),
+            storage_layout,
+            params_layout,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Projected-gradient ascent for a whole batch on the GPU: power iteration for each problem's step,
+//! then blocks of iterations recorded into one command buffer each, with the per-problem
+//! convergence flags read back only between blocks.
+
+use crate::batch::{GpuBatch, Layout};
+use crate::context::GpuContext;
+use crate::error::Result;
+use crate::kernels::{slot, Kernels, Params, ProblemState};
+use infoprune_core::backend::ProblemBatch;
+use infoprune_core::solver::SolverConfig;
+
+/// Iterations recorded per submission; the host checks convergence between submissions.
+pub const ITERATIONS_PER_SUBMIT: usize = 10;
+
+/// Bisection/Newton rounds per projection. Newton usually lands in a handful; 32 halvings of the
+/// initial bracket reach f32 resolution in the worst case.
+pub const PROJECTION_ROUNDS: usize = 32;
+
+/// Relative tolerance on `|Σ x − k|` (f32 sums; inside SPEC's `1e-4·k`).
+pub const SUM_TOLERANCE: f32 = 1e-5;
+
+/// Relative slack of the monotone safeguard (f32 objective sums are noisy at about `1e-6`).
+pub const ASCENT_SLACK: f32 = 1e-6;
+
+/// Step halvings in a row after which a problem stops (as on the CPU).
+pub const MAX_BACKTRACKS: u32 = 40;
+
+/// The relaxed solution of every problem and its final state.
+pub struct RelaxedBatch {
+    /// `x` of each problem.
+    pub x: Vec<Vec<f32>>,
+    /// Final per-problem state (iterations, step, convergence).
+    pub states: Vec<ProblemState>,
+}
+
+/// Parameters shared by every kernel of a solve.
+pub fn base_params(config: &SolverConfig) -> Params {
+    Params {
+        nrhs: 1,
+        tolerance: config.tolerance as f32,
+        sum_tolerance: SUM_TOLERANCE,
+        ascent_slack: ASCENT_SLACK,
+        lipschitz_floor: 1e-9,
+        max_backtracks: MAX_BACKTRACKS,
+        ..Params::default()
+    }
+}
+
+/// Records one projection of slot V onto every problem's capped simplex, into slot XN.
+pub fn record_projection(
+    gpu: &GpuBatch,
+    kernels: &Kernels,
+    pass: &mut wgpu::ComputePass,
+    params: &wgpu::BindGroup,
+) {
+    gpu.dispatch(pass, &kernels.chunk_min_max, params, gpu.n_chunks);
+    gpu.dispatch(pass, &kernels.init_bracket, params, gpu.problem_groups());
+    for _ in 0..PROJECTION_ROUNDS {
+        gpu.dispatch(pass, &kernels.chunk_sums, params, gpu.n_chunks);
+        gpu.dispatch(pass, &kernels.update_tau, params, gpu.problem_groups());
+    }
+    gpu.dispatch(pass, &kernels.apply_projection, params, gpu.row_groups());
+}
+
+/// Runs PG on every problem of `batch`.
+pub fn projected_gradient(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    batch: &ProblemBatch,
+    config: &SolverConfig,
+) -> Result<RelaxedBatch> {
+    let offsets = batch.offsets();
+    let layout = Layout::new(&offsets);
+    let n = layout.n;
+    let graph = batch.block_diagonal();
+    let mut vecs = vec![0.0f32; n * slot::COUNT as usize];
+    let mut states = Vec::with_capacity(batch.len());
+    for (p, problem) in batch.problems().iter().enumerate() {
+        let (lo, hi) = (offsets[p], offsets[p + 1]);
+        let size = (hi - lo) as f32;
+        let k = problem.k() as f32;
+        vecs[slot::S as usize * n + lo..slot::S as usize * n + hi]
+            .copy_from_slice(problem.scores());
+        vecs[slot::X as usize * n + lo..slot::X as usize * n + hi].fill(k / size);
+        vecs[slot::V as usize * n + lo..slot::V as usize * n + hi].fill(1.0 / size.sqrt());
+        states.push(ProblemState {
+            k,
+            alpha: problem.alpha() as f32,
+            eta: config.step_size.unwrap_or(0.0) as f32,
+            max_iterations: config.iterations as u32,
+            converged: (problem.k() == problem.n()) as u32,
+            ..ProblemState::default()
+        });
+    }
+    let gpu = GpuBatch::new(ctx, kernels, &layout, &graph, states, &vecs)?;
+    let n32 = n as u32;
+    let base = base_params(config);
+    let with = |src: u32, dst: u32| gpu.params(ctx, kernels, Params { src, dst, ..base });
+    let plain = with(0, 0);
+    let spmv_current = with(slot::X * n32, slot::Y * n32);
+    let spmv_candidate = with(slot::XN * n32, slot::YN * n32);
+    let spmv_power = with(slot::V * n32, slot::W * n32);
+    let objective_current = with(slot::X, slot::Y);
+    let objective_candidate = with(slot::XN, slot::YN);
+
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        if config.step_size.is_none() {
+            for _ in 0..config.power_iterations {
+                gpu.dispatch(&mut pass, &kernels.spmv, &spmv_power, gpu.row_groups());
+                gpu.dispatch(&mut pass, &kernels.chunk_square_norm, &plain, gpu.n_chunks);
+                gpu.dispatch(&mut pass, &kernels.set_norm, &plain, gpu.problem_groups());
+                gpu.dispatch(
+                    &mut pass,
+                    &kernels.normalize_power_vector,
+                    &plain,
+                    gpu.row_groups(),
+                );
+            }
+            gpu.dispatch(&mut pass, &kernels.set_step, &plain, gpu.problem_groups());
+        }
+        gpu.dispatch(&mut pass, &kernels.spmv, &spmv_current, gpu.row_groups());
+        gpu.dispatch(
+            &mut pass,
+            &kernels.chunk_objective,
+            &objective_current,
+            gpu.n_chunks,
+        );
+        gpu.dispatch(
+            &mut pass,
+            &kernels.set_objective,
+            &plain,
+            gpu.problem_groups(),
+        );
+    }
+    ctx.queue.submit([encoder.finish()]);
+
+    // Each attempt either accepts a step or halves one; bound the attempts so a pathological
+    // problem cannot keep the device busy forever.
+    let max_attempts = config.iterations * 2 + MAX_BACKTRACKS as usize + ITERATIONS_PER_SUBMIT;
+    let mut attempts = 0;
+    let mut states = gpu.read_problems(ctx)?;
+    while attempts < max_attempts && states.iter().any(|s| s.converged == 0) {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            for _ in 0..ITERATIONS_PER_SUBMIT {
+                gpu.dispatch(&mut pass, &kernels.pg_step, &plain, gpu.row_groups());
+                record_projection(&gpu, kernels, &mut pass, &plain);
+                gpu.dispatch(&mut pass, &kernels.spmv, &spmv_candidate, gpu.row_groups());
+                gpu.dispatch(
+                    &mut pass,
+                    &kernels.chunk_objective,
+                    &objective_candidate,
+                    gpu.n_chunks,
+                );
+                gpu.dispatch(
+                    &mut pass,
+                    &kernels.accept_step,
+                    &plain,
+                    gpu.problem_groups(),
+                );
+                gpu.dispatch(&mut pass, &kernels.commit_step, &plain, gpu.row_groups());
+            }
+        }
+        ctx.queue.submit([encoder.finish()]);
+        attempts += ITERATIONS_PER_SUBMIT;
+        states = gpu.read_problems(ctx)?;
+    }
+    let x_all = gpu.read_slot(ctx, slot::X)?;
+    let x = (0..batch.len())
+        .map(|p| x_all[offsets[p]..offsets[p + 1]].to_vec())
+        .collect();
+    Ok(RelaxedBatch { x, states })
+}

@@ -1,0 +1,91 @@
+// Shared by every solver kernel: one bind-group layout, the per-problem state, and deterministic
+// workgroup reductions (a fixed tree, so the same inputs give the same bits on every run).
+
+struct Problem {
+    row_lo: u32, row_hi: u32, chunk_lo: u32, chunk_hi: u32,
+    k: f32, alpha: f32, eta: f32, f: f32,
+    tau: f32, tau_lo: f32, tau_hi: f32, f_new: f32,
+    iterations: u32, backtracks: u32, converged: u32, accepted: u32,
+    norm: f32, delta: f32, proj_done: u32, max_iterations: u32,
+}
+
+struct Params {
+    n: u32, nrhs: u32, src: u32, dst: u32,
+    tolerance: f32, sum_tolerance: f32, ascent_slack: f32, lipschitz_floor: f32,
+    n_problems: u32, n_chunks: u32, max_backtracks: u32, pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> indptr: array<u32>;
+@group(0) @binding(1) var<storage, read> indices: array<u32>;
+@group(0) @binding(2) var<storage, read> values: array<f32>;
+@group(0) @binding(3) var<storage, read_write> vecs: array<f32>;
+@group(0) @binding(4) var<storage, read> row_problem: array<u32>;
+@group(0) @binding(5) var<storage, read_write> problems: array<Problem>;
+// Chunk c covers rows chunks[c].y .. chunks[c].z of problem chunks[c].x (never two problems).
+@group(0) @binding(6) var<storage, read> chunks: array<vec4<u32>>;
+@group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
+@group(1) @binding(0) var<uniform> params: Params;
+
+// Slots of `vecs`, each `n` long.
+const S: u32 = 0u;
+const X: u32 = 1u;
+const Y: u32 = 2u;
+const XN: u32 = 3u;
+const YN: u32 = 4u;
+const V: u32 = 5u;
+const W: u32 = 6u;
+
+const WG: u32 = 256u;
+
+fn at(slot: u32, i: u32) -> u32 {
+    return slot * params.n + i;
+}
+
+// Large dispatches are 2-D (at most 65535 workgroups per dimension).
+fn linear_group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x;
+}
+
+var<workgroup> scratch: array<vec4<f32>, 256>;
+
+fn reduce_sum(lid: u32, value: vec4<f32>) -> vec4<f32> {
+    scratch[lid] = value;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            scratch[lid] = scratch[lid] + scratch[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    return scratch[0];
+}
+
+// x: sum, y: max, z: sum, w: max.
+fn reduce_sum_max(lid: u32, value: vec4<f32>) -> vec4<f32> {
+    scratch[lid] = value;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            let a = scratch[lid];
+            let b = scratch[lid + stride];
+            scratch[lid] = vec4<f32>(a.x + b.x, max(a.y, b.y), a.z + b.z, max(a.w, b.w));
+        }
+        workgroupBarrier();
+    }
+    return scratch[0];
+}
+
+// x: min, y: max.
+fn reduce_min_max(lid: u32, value: vec4<f32>) -> vec4<f32> {
+    scratch[lid] = value;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            let a = scratch[lid];
+            let b = scratch[lid + stride];
+            scratch[lid] = vec4<f32>(min(a.x, b.x), max(a.y, b.y), 0.0, 0.0);
+        }
+        workgroupBarrier();
+    }
+    return scratch[0];
+}

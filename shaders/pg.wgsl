@@ -1,0 +1,105 @@
+// One projected-gradient iteration for every problem of a batch (SPEC §1.1), with the CPU
+// reference's monotone safeguard: a step that lowers the relaxed f is rejected and its problem's
+// step halved. Problems that converged stop changing; the host reads the flags every few
+// iterations, never every one.
+
+@compute @workgroup_size(256)
+fn pg_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+    let i = linear_group(wid, nwg) * WG + lid;
+    if i >= params.n {
+        return;
+    }
+    let p = row_problem[i];
+    let x = vecs[at(X, i)];
+    let gradient = vecs[at(S, i)] - 2.0 * problems[p].alpha * vecs[at(Y, i)];
+    // Fused: the gradient is never stored, only the point to project.
+    vecs[at(V, i)] = x + problems[p].eta * gradient;
+}
+
+// Per chunk: Σ x(s − α y) of the slots given by params.src (x) and params.dst (y), and, for the
+// candidate step, max |x_new − x|.
+@compute @workgroup_size(256)
+fn chunk_objective(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+    let c = linear_group(wid, nwg);
+    if c >= params.n_chunks {
+        return;
+    }
+    let ch = chunks[c];
+    let alpha = problems[ch.x].alpha;
+    let i = ch.y + lid;
+    var value = vec4<f32>(0.0);
+    if i < ch.z {
+        let x = vecs[at(params.src, i)];
+        let f = x * (vecs[at(S, i)] - alpha * vecs[at(params.dst, i)]);
+        value = vec4<f32>(f, abs(x - vecs[at(X, i)]), 0.0, 0.0);
+    }
+    let r = reduce_sum_max(lid, value);
+    if lid == 0u {
+        partials[c] = r;
+    }
+}
+
+@compute @workgroup_size(256)
+fn set_objective(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let p = gid.x;
+    if p >= params.n_problems {
+        return;
+    }
+    var f = 0.0;
+    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
+        f = f + partials[c].x;
+    }
+    problems[p].f = f;
+}
+
+@compute @workgroup_size(256)
+fn accept_step(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let p = gid.x;
+    if p >= params.n_problems {
+        return;
+    }
+    if problems[p].converged != 0u {
+        problems[p].accepted = 0u;
+        return;
+    }
+    var f_new = 0.0;
+    var delta = 0.0;
+    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
+        f_new = f_new + partials[c].x;
+        delta = max(delta, partials[c].y);
+    }
+    let f = problems[p].f;
+    problems[p].f_new = f_new;
+    if f_new < f - params.ascent_slack * max(abs(f), 1.0) {
+        problems[p].accepted = 0u;
+        problems[p].eta = problems[p].eta * 0.5;
+        problems[p].backtracks = problems[p].backtracks + 1u;
+        if problems[p].backtracks > params.max_backtracks {
+            problems[p].converged = 1u;
+        }
+        return;
+    }
+    problems[p].accepted = 1u;
+    problems[p].backtracks = 0u;
+    problems[p].f = f_new;
+    problems[p].delta = delta;
+    problems[p].iterations = problems[p].iterations + 1u;
+    if delta < params.tolerance || problems[p].iterations >= problems[p].max_iterations {
+        problems[p].converged = 1u;
+    }
+}
+
+@compute @workgroup_size(256)
+fn commit_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let i = linear_group(wid, nwg) * WG + lid;
+    if i >= params.n {
+        return;
+    }
+    if problems[row_problem[i]].accepted != 0u {
+        vecs[at(X, i)] = vecs[at(XN, i)];
+        vecs[at(Y, i)] = vecs[at(YN, i)];
+    }
+}
