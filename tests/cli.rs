@@ -471,3 +471,76 @@ fn max_memory_refuses_before_reading() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn backends_agree_and_auto_falls_back_with_a_notice() {
+    let fx = Fixture::new();
+    let e = fx.embeddings("e.npy", &clustered(600, 8, 9));
+    let scores: Vec<f32> = (0..600).map(|i| ((i * 13) % 29) as f32).collect();
+    let s = fx.vector("s.npy", &scores);
+    let run = |backend: &str, out: &str, quiet: bool| {
+        let (out, report) = (fx.s(out), fx.s(&format!("{out}.json")));
+        let mut args = vec![
+            "select",
+            "--embeddings",
+            &e,
+            "--scores",
+            &s,
+            "--keep",
+            "0.1",
+            "--out",
+            &out,
+            "--report",
+            &report,
+            "--backend",
+            backend,
+        ];
+        if quiet {
+            args.push("-q");
+        }
+        let o = infoprune(&args);
+        let json: Option<serde_json::Value> = std::fs::read_to_string(&report)
+            .ok()
+            .map(|t| serde_json::from_str(&t).unwrap());
+        (o, json)
+    };
+    let (o, cpu) = run("cpu", "cpu.npy", true);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cpu = cpu.unwrap();
+    assert!(cpu["backend"].as_str().unwrap().starts_with("cpu"));
+
+    let (o, gpu) = run("wgpu", "gpu.npy", true);
+    match gpu {
+        Some(gpu) => {
+            assert!(
+                gpu["backend"].as_str().unwrap().starts_with("wgpu"),
+                "{gpu}"
+            );
+            let (f_gpu, f_cpu) = (
+                gpu["objective"].as_f64().unwrap(),
+                cpu["objective"].as_f64().unwrap(),
+            );
+            let same = read_keep(&fx.path("gpu.npy")) == read_keep(&fx.path("cpu.npy"));
+            assert!(
+                same || (f_gpu - f_cpu).abs() <= 1e-4 * f_cpu.abs(),
+                "{f_gpu} vs {f_cpu}"
+            );
+        }
+        None => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must have an adapter: {}",
+                stderr(&o)
+            );
+            assert_eq!(o.status.code(), Some(2));
+            assert!(stderr(&o).contains("no GPU adapter"), "{}", stderr(&o));
+        }
+    }
+
+    let (o, auto) = run("auto", "auto.npy", false);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let backend = auto.unwrap()["backend"].as_str().unwrap().to_string();
+    if backend.starts_with("cpu") {
+        assert!(stderr(&o).contains("note: no GPU"), "{}", stderr(&o));
+    }
+}

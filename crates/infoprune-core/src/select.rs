@@ -4,13 +4,14 @@
 //! [`Selector::prepare`] does everything up to the solver once; [`Prepared::select`] then runs any
 //! [`Method`] on that same instance, so several methods can be compared under one objective.
 
+use crate::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
 use crate::baselines;
 use crate::csr::CsrSimilarity;
 use crate::error::{CoreError, Result};
 use crate::importance::{
     compose_importance, AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization,
 };
-use crate::knn::{knn_graph, validate_embeddings, KnnConfig};
+use crate::knn::{validate_embeddings, KnnConfig};
 use crate::objective::objective;
 use crate::progress::{Progress, Silent};
 use crate::sampling::{sims_sample, Orientation, SimsConfig};
@@ -20,6 +21,7 @@ use crate::solver::{
 };
 use crate::timing::Timings;
 use ndarray::{ArrayView2, Axis};
+use std::sync::Arc;
 
 /// Everything a selection needs besides the data; defaults are SPEC's.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,15 +117,27 @@ impl SelectConfig {
     }
 }
 
-/// A validated configuration, ready to run on data.
-#[derive(Debug, Clone)]
+/// A validated configuration, ready to run on data, and the backend it runs on.
+#[derive(Clone)]
 pub struct Selector {
     config: SelectConfig,
+    backend: Arc<dyn Backend>,
+}
+
+impl std::fmt::Debug for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selector")
+            .field("config", &self.config)
+            .field("backend", &self.backend.name())
+            .finish()
+    }
 }
 
 /// The instance a [`Selector`] builds from the data: what every method is then run on.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Prepared {
+    /// The backend that built the graph and runs the solvers.
+    pub backend: Arc<dyn Backend>,
     /// Original row index of each row of the instance (ascending; the noisy rows are missing).
     pub rows: Vec<usize>,
     /// Rows dropped by the noise cutoff (original indices, ascending).
@@ -190,8 +204,14 @@ pub struct Selection {
 }
 
 impl Selector {
-    /// Validates `config` (the budget is checked against the data in [`Selector::prepare`]).
+    /// Validates `config`; the selector runs on the CPU reference backend.
     pub fn new(config: SelectConfig) -> Result<Self> {
+        Self::with_backend(config, Arc::new(CpuBackend))
+    }
+
+    /// Validates `config` (the budget is checked against the data in [`Selector::prepare`]); the
+    /// graph is built and the solvers run on `backend`.
+    pub fn with_backend(config: SelectConfig, backend: Arc<dyn Backend>) -> Result<Self> {
         config.representativeness.validate()?;
         config.noise_cutoff.validate()?;
         config.alpha.validate()?;
@@ -203,7 +223,12 @@ impl Selector {
                 reason: "must be in [0, 1]",
             });
         }
-        Ok(Self { config })
+        Ok(Self { config, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
     }
 
     /// The configuration.
@@ -299,9 +324,9 @@ impl Selector {
 
         let graph = timings.time("graph", || {
             if rows.len() == n {
-                knn_graph(embeddings, &config.knn, progress)
+                self.backend.knn_graph(embeddings, &config.knn, progress)
             } else {
-                knn_graph(
+                self.backend.knn_graph(
                     embeddings.select(Axis(0), &rows).view(),
                     &config.knn,
                     progress,
@@ -325,6 +350,7 @@ impl Selector {
         timings.add("importance", start.elapsed().as_secs_f64());
 
         Ok(Prepared {
+            backend: self.backend.clone(),
             rows,
             dropped_noisy,
             graph,
@@ -456,7 +482,19 @@ impl Prepared {
                     ..config.solver_params.clone()
                 };
                 let solver: SolverConfig = params.check()?;
-                solver.solve(&problem, progress)
+                let batch = ProblemBatch::new(vec![OwnedProblem::new(
+                    self.importance.clone(),
+                    self.graph.clone(),
+                    self.k,
+                    self.alpha,
+                )?]);
+                self.backend
+                    .solve(&batch, &solver, progress)?
+                    .pop()
+                    .ok_or_else(|| CoreError::Backend {
+                        backend: self.backend.name(),
+                        message: "returned no result for a one-problem batch".into(),
+                    })?
             }
             _ => {
                 let start = std::time::Instant::now();

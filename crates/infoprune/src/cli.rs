@@ -1,5 +1,6 @@
 //! The `infoprune` command line: argument definitions and the commands they run.
 
+use crate::backend_choice::{open_backend, BackendArg};
 use crate::demo;
 use crate::error::{Error, Result};
 use crate::npy::{self, Overwrite};
@@ -268,6 +269,9 @@ pub struct SelectArgs {
     /// refusing the input.
     #[arg(long)]
     pub drop_nonfinite: bool,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendArg,
     /// Replace existing output files.
     #[arg(long)]
     pub force: bool,
@@ -294,6 +298,9 @@ pub struct DemoArgs {
     /// Seed of the data and of the random baseline.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendArg,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -584,7 +591,8 @@ pub fn select(args: &SelectArgs) -> Result<()> {
     } else {
         (inputs, None)
     };
-    let selector = Selector::new(args.config(k)?)?;
+    let selector =
+        Selector::with_backend(args.config(k)?, open_backend(args.backend, args.quiet)?)?;
     let extras = Extras {
         labels: inputs.labels.as_deref(),
         aum: inputs.aum.as_deref(),
@@ -626,6 +634,7 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         report.n = n;
         report.dropped_nonfinite = dropped_nonfinite;
         report.estimated_peak_bytes = estimate;
+        report.backend = selector.backend().name();
         npy::write_atomic(path, report.to_json().as_bytes(), overwrite(args.force))?;
     }
     if !args.quiet {
@@ -662,7 +671,10 @@ pub struct DemoRow {
 }
 
 /// Runs every method on the demo data and returns the table rows (graph seconds first).
-pub fn demo_rows(args: &DemoArgs, bars: &Bars) -> Result<(demo::DemoData, f64, Vec<DemoRow>)> {
+pub fn demo_rows(
+    args: &DemoArgs,
+    bars: &Bars,
+) -> Result<(demo::DemoData, f64, Vec<DemoRow>, String)> {
     if args.n < 100 {
         return Err(Error::Usage(format!(
             "--n must be at least 100, found {}",
@@ -676,7 +688,10 @@ pub fn demo_rows(args: &DemoArgs, bars: &Bars) -> Result<(demo::DemoData, f64, V
     }
     let data = demo::generate(args.n, args.dim, args.clusters, args.seed);
     let k = resolve_budget(Some(args.keep), None, args.n)?;
-    let selector = Selector::new(SelectConfig::new(k).seed(args.seed))?;
+    let selector = Selector::with_backend(
+        SelectConfig::new(k).seed(args.seed),
+        open_backend(args.backend, args.quiet)?,
+    )?;
     let start = Instant::now();
     let prepared = selector.prepare(data.embeddings.view(), Some(&data.scores), None, bars)?;
     let graph_seconds = start.elapsed().as_secs_f64();
@@ -713,13 +728,14 @@ pub fn demo_rows(args: &DemoArgs, bars: &Bars) -> Result<(demo::DemoData, f64, V
             seconds: start.elapsed().as_secs_f64(),
         });
     }
-    Ok((data, graph_seconds, rows))
+    let backend = selector.backend().name();
+    Ok((data, graph_seconds, rows, backend))
 }
 
 /// `infoprune demo`.
 pub fn demo(args: &DemoArgs) -> Result<()> {
     let bars = Bars::new(args.quiet);
-    let (data, graph_seconds, rows) = demo_rows(args, &bars)?;
+    let (data, graph_seconds, rows, backend) = demo_rows(args, &bars)?;
     let k = resolve_budget(Some(args.keep), None, args.n)?;
     println!(
         "infoprune demo: n = {}, d = {}, {} clusters, {} planted duplicate pairs, {} outliers; keep k = {} ({:.0}%)",
@@ -731,6 +747,7 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         k,
         100.0 * args.keep
     );
+    println!("backend: {backend}");
     println!("shared kNN graph (m = 10) and importance: {graph_seconds:.3} s\n");
     println!(
         "{:<18} {:>14} {:>16} {:>14} {:>10}",

@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend_choice;
 pub mod cli;
 pub mod demo;
 pub mod error;

@@ -41,6 +41,8 @@ pub struct Report {
     pub converged: bool,
     /// Swaps applied by the refinement.
     pub swaps: usize,
+    /// The compute backend that ran the graph and the solver.
+    pub backend: String,
     /// Seed used.
     pub seed: u64,
     /// Seconds per phase (read, noise, graph, importance, solve, round, refine, write).
@@ -85,6 +87,7 @@ impl Report {
             converged: selection.converged,
             swaps: selection.swaps,
             seed,
+            backend: String::new(),
             seconds,
             total_seconds,
         }
