@@ -7,6 +7,7 @@ struct Problem {
     tau: f32, tau_lo: f32, tau_hi: f32, f_new: f32,
     iterations: u32, backtracks: u32, converged: u32, accepted: u32,
     norm: f32, delta: f32, proj_done: u32, max_iterations: u32,
+    shift: f32, capped_prev: f32,
 }
 
 struct Params {

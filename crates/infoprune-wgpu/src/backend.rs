@@ -4,7 +4,7 @@ use crate::batch::{GpuBatch, Layout};
 use crate::context::{AdapterChoice, GpuContext};
 use crate::error::GpuError;
 use crate::kernels::{slot, Kernels, Params, ProblemState};
-use crate::solver::{base_params, projected_gradient, record_projection};
+use crate::solver::{base_params, record_projection, relaxed_ascent};
 use infoprune_core::backend::{
     validate_segments, Backend, BackendLimits, CpuBackend, ProblemBatch,
 };
@@ -159,12 +159,12 @@ impl Backend for GpuBackend {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        if config.algorithm != Algorithm::ProjectedGradient {
-            // Mirror ascent and greedy are not on the GPU yet: the reference runs them.
+        if config.algorithm == Algorithm::LazyGreedy {
+            // Greedy is sequential by nature (one element per step): the CPU reference runs it.
             return CpuBackend.solve(batch, config, progress);
         }
         let start = Instant::now();
-        let relaxed = projected_gradient(&self.ctx, &self.kernels, batch, config)?;
+        let relaxed = relaxed_ascent(&self.ctx, &self.kernels, batch, config)?;
         let gpu_seconds = start.elapsed().as_secs_f64();
         let mut results = Vec::with_capacity(batch.len());
         for (p, owned) in batch.problems().iter().enumerate() {

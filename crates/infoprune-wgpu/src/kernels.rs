@@ -9,6 +9,7 @@ const SPMV: &str = include_str!("../../../shaders/spmv.wgsl");
 const PROJECTION: &str = include_str!("../../../shaders/projection.wgsl");
 const PG: &str = include_str!("../../../shaders/pg.wgsl");
 const POWER: &str = include_str!("../../../shaders/power.wgsl");
+const MIRROR: &str = include_str!("../../../shaders/mirror.wgsl");
 
 /// Threads per workgroup, as in `common.wgsl` (`WG`).
 pub const WORKGROUP: u32 = 256;
@@ -55,6 +56,8 @@ pub struct ProblemState {
     pub delta: f32,
     pub proj_done: u32,
     pub max_iterations: u32,
+    pub shift: f32,
+    pub capped_prev: f32,
 }
 
 /// Slots of the `vecs` buffer (`common.wgsl`).
@@ -89,6 +92,14 @@ pub struct Kernels {
     pub set_norm: wgpu::ComputePipeline,
     pub normalize_power_vector: wgpu::ComputePipeline,
     pub set_step: wgpu::ComputePipeline,
+    pub chunk_gradient_max: wgpu::ComputePipeline,
+    pub set_mirror_step: wgpu::ComputePipeline,
+    pub set_shift: wgpu::ComputePipeline,
+    pub mirror_step: wgpu::ComputePipeline,
+    pub kl_init: wgpu::ComputePipeline,
+    pub chunk_kl_sums: wgpu::ComputePipeline,
+    pub update_lambda: wgpu::ComputePipeline,
+    pub apply_kl: wgpu::ComputePipeline,
 }
 
 fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -149,6 +160,7 @@ impl Kernels {
         let projection_module = module("projection.wgsl", PROJECTION);
         let pg_module = module("pg.wgsl", PG);
         let power_module = module("power.wgsl", POWER);
+        let mirror_module = module("mirror.wgsl", MIRROR);
         let pipeline = |module: &wgpu::ShaderModule, entry: &str| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
@@ -175,6 +187,14 @@ impl Kernels {
             set_norm: pipeline(&power_module, "set_norm"),
             normalize_power_vector: pipeline(&power_module, "normalize_power_vector"),
             set_step: pipeline(&power_module, "set_step"),
+            chunk_gradient_max: pipeline(&mirror_module, "chunk_gradient_max"),
+            set_mirror_step: pipeline(&mirror_module, "set_mirror_step"),
+            set_shift: pipeline(&mirror_module, "set_shift"),
+            mirror_step: pipeline(&mirror_module, "mirror_step"),
+            kl_init: pipeline(&mirror_module, "kl_init"),
+            chunk_kl_sums: pipeline(&mirror_module, "chunk_kl_sums"),
+            update_lambda: pipeline(&mirror_module, "update_lambda"),
+            apply_kl: pipeline(&mirror_module, "apply_kl"),
             storage_layout,
             params_layout,
         }

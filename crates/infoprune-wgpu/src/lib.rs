@@ -6,10 +6,10 @@
 //! reductions, driven by [`GpuBackend`], which implements `infoprune_core::backend::Backend` and
 //! passes the same conformance suite as the CPU reference.
 //!
-//! On the GPU today: SpMV (and the multi-vector form), the PG iterations with their projection,
-//! objective and monotone safeguard, and the power iteration for the step size. On the host for
-//! now: top-k rounding and swap refinement after the relaxed solve, mirror ascent, greedy and the
-//! kNN graph.
+//! On the GPU today: SpMV (and the multi-vector form), projected-gradient and mirror ascent with
+//! their projections (Euclidean and KL), objective and monotone safeguard, and the power iteration
+//! for the step size. On the host for now: top-k rounding and swap refinement after the relaxed
+//! solve (one read-back of x per batch), greedy (sequential by nature) and the kNN graph.
 
 #![warn(missing_docs)]
 

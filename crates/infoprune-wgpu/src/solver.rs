@@ -1,5 +1,5 @@
-//! Projected-gradient ascent for a whole batch on the GPU: power iteration for each problem's step,
-//! then blocks of iterations recorded into one command buffer each, with the per-problem
+//! Projected-gradient and mirror ascent for a whole batch on the GPU: the step size of each problem
+//! (power iteration for PG, the initial gradient for mirror), then blocks of iterations recorded into one command buffer each, with the per-problem
 //! convergence flags read back only between blocks.
 
 use crate::batch::{GpuBatch, Layout};
@@ -7,7 +7,7 @@ use crate::context::GpuContext;
 use crate::error::Result;
 use crate::kernels::{slot, Kernels, Params, ProblemState};
 use infoprune_core::backend::ProblemBatch;
-use infoprune_core::solver::SolverConfig;
+use infoprune_core::solver::{Algorithm, SolverConfig};
 
 /// Iterations recorded per submission; the host checks convergence between submissions.
 pub const ITERATIONS_PER_SUBMIT: usize = 10;
@@ -62,8 +62,26 @@ pub fn record_projection(
     gpu.dispatch(pass, &kernels.apply_projection, params, gpu.row_groups());
 }
 
-/// Runs PG on every problem of `batch`.
-pub fn projected_gradient(
+/// Records one mirror step from the current x into slot V and its KL projection into slot XN.
+fn record_mirror_step(
+    gpu: &GpuBatch,
+    kernels: &Kernels,
+    pass: &mut wgpu::ComputePass,
+    params: &wgpu::BindGroup,
+) {
+    gpu.dispatch(pass, &kernels.chunk_gradient_max, params, gpu.n_chunks);
+    gpu.dispatch(pass, &kernels.set_shift, params, gpu.problem_groups());
+    gpu.dispatch(pass, &kernels.mirror_step, params, gpu.row_groups());
+    gpu.dispatch(pass, &kernels.kl_init, params, gpu.problem_groups());
+    for _ in 0..PROJECTION_ROUNDS {
+        gpu.dispatch(pass, &kernels.chunk_kl_sums, params, gpu.n_chunks);
+        gpu.dispatch(pass, &kernels.update_lambda, params, gpu.problem_groups());
+    }
+    gpu.dispatch(pass, &kernels.apply_kl, params, gpu.row_groups());
+}
+
+/// Runs projected gradient or mirror ascent (`config.algorithm`) on every problem of `batch`.
+pub fn relaxed_ascent(
     ctx: &GpuContext,
     kernels: &Kernels,
     batch: &ProblemBatch,
@@ -106,7 +124,16 @@ pub fn projected_gradient(
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {
         let mut pass = encoder.begin_compute_pass(&Default::default());
-        if config.step_size.is_none() {
+        gpu.dispatch(&mut pass, &kernels.spmv, &spmv_current, gpu.row_groups());
+        if config.algorithm == Algorithm::Mirror {
+            gpu.dispatch(&mut pass, &kernels.chunk_gradient_max, &plain, gpu.n_chunks);
+            gpu.dispatch(
+                &mut pass,
+                &kernels.set_mirror_step,
+                &plain,
+                gpu.problem_groups(),
+            );
+        } else if config.step_size.is_none() {
             for _ in 0..config.power_iterations {
                 gpu.dispatch(&mut pass, &kernels.spmv, &spmv_power, gpu.row_groups());
                 gpu.dispatch(&mut pass, &kernels.chunk_square_norm, &plain, gpu.n_chunks);
@@ -146,8 +173,12 @@ pub fn projected_gradient(
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             for _ in 0..ITERATIONS_PER_SUBMIT {
-                gpu.dispatch(&mut pass, &kernels.pg_step, &plain, gpu.row_groups());
-                record_projection(&gpu, kernels, &mut pass, &plain);
+                if config.algorithm == Algorithm::Mirror {
+                    record_mirror_step(&gpu, kernels, &mut pass, &plain);
+                } else {
+                    gpu.dispatch(&mut pass, &kernels.pg_step, &plain, gpu.row_groups());
+                    record_projection(&gpu, kernels, &mut pass, &plain);
+                }
                 gpu.dispatch(&mut pass, &kernels.spmv, &spmv_candidate, gpu.row_groups());
                 gpu.dispatch(
                     &mut pass,
