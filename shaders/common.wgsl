@@ -8,6 +8,7 @@ struct Problem {
     iterations: u32, backtracks: u32, converged: u32, accepted: u32,
     norm: f32, delta: f32, proj_done: u32, max_iterations: u32,
     shift: f32, capped_prev: f32,
+    sel_lo: u32, sel_hi: u32, sel_stage: u32, sel_t1: u32, sel_t2: u32, sel_t3: u32,
 }
 
 struct Params {

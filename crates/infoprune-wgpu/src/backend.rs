@@ -4,7 +4,7 @@ use crate::batch::{GpuBatch, Layout};
 use crate::context::{AdapterChoice, GpuContext};
 use crate::error::GpuError;
 use crate::kernels::{slot, Kernels, Params, ProblemState};
-use crate::solver::{base_params, record_projection, relaxed_ascent};
+use crate::solver::{base_params, read_top_k, record_projection, record_top_k, relaxed_ascent};
 use infoprune_core::backend::{
     validate_segments, Backend, BackendLimits, CpuBackend, ProblemBatch,
 };
@@ -13,10 +13,24 @@ use infoprune_core::error::{check_finite, CoreError, Result};
 use infoprune_core::knn::KnnConfig;
 use infoprune_core::objective::objective;
 use infoprune_core::progress::{Progress, Silent};
-use infoprune_core::solver::{rounding, swap, Algorithm, SolveResult, SolverConfig};
+use infoprune_core::solver::{swap, Algorithm, SolveResult, SolverConfig};
 use infoprune_core::timing::Timings;
 use ndarray::ArrayView2;
 use std::time::Instant;
+
+/// Local indices travel through f32 slots in the compaction, exact below 2^24 rows per problem.
+fn check_local_indices(offsets: &[usize]) -> Result<()> {
+    const LIMIT: usize = 1 << 24;
+    match offsets.windows(2).map(|w| w[1] - w[0]).max() {
+        Some(size) if size > LIMIT => Err(GpuError::TooLarge {
+            what: "rows in one problem",
+            needed: size as u64,
+            limit: LIMIT as u64,
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
 
 /// The GPU backend: a device and its compiled kernels.
 pub struct GpuBackend {
@@ -145,9 +159,39 @@ impl Backend for GpuBackend {
         s: &[f32],
         budgets: &[usize],
     ) -> Result<Vec<Vec<usize>>> {
-        // Rounding is a small fraction of a solve; it runs on the host until the GPU compaction
-        // kernel lands, and is therefore exactly the CPU's.
-        CpuBackend.top_k(offsets, x, s, budgets)
+        validate_segments(offsets, x.len(), budgets)?;
+        if s.len() != x.len() {
+            return Err(CoreError::ShapeMismatch {
+                what: "s vs x".into(),
+                expected: x.len(),
+                found: s.len(),
+            });
+        }
+        check_finite("x", x)?;
+        check_finite("s", s)?;
+        check_local_indices(offsets)?;
+        let n = x.len();
+        let layout = Layout::new(offsets);
+        let mut vecs = vec![0.0f32; n * slot::COUNT as usize];
+        vecs[slot::S as usize * n..(slot::S as usize + 1) * n].copy_from_slice(s);
+        vecs[slot::X as usize * n..(slot::X as usize + 1) * n].copy_from_slice(x);
+        let states = budgets
+            .iter()
+            .map(|&k| ProblemState {
+                k: k as f32,
+                ..ProblemState::default()
+            })
+            .collect();
+        let empty = CsrSimilarity::empty(n);
+        let gpu = GpuBatch::new(&self.ctx, &self.kernels, &layout, &empty, states, &vecs)?;
+        let params = gpu.params(&self.ctx, &self.kernels, Params::default());
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            record_top_k(&gpu, &self.kernels, &mut pass, &params);
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        Ok(read_top_k(&self.ctx, &gpu, offsets, budgets)?)
     }
 
     fn solve(
@@ -163,6 +207,7 @@ impl Backend for GpuBackend {
             // Greedy is sequential by nature (one element per step): the CPU reference runs it.
             return CpuBackend.solve(batch, config, progress);
         }
+        check_local_indices(&batch.offsets())?;
         let start = Instant::now();
         let relaxed = relaxed_ascent(&self.ctx, &self.kernels, batch, config)?;
         let gpu_seconds = start.elapsed().as_secs_f64();
@@ -172,9 +217,7 @@ impl Backend for GpuBackend {
             let state = &relaxed.states[p];
             let mut timings = Timings::default();
             timings.add("solve", gpu_seconds);
-            let mut indices = timings.time("round", || {
-                rounding::top_k(&relaxed.x[p], problem.scores(), problem.k())
-            });
+            let mut indices = relaxed.rounded[p].clone();
             let rounded_objective = objective(&problem, &indices)?;
             let swaps = timings.time("refine", || {
                 swap::swap_refinement(&problem, &mut indices, config.swap_rounds, &Silent)
@@ -203,6 +246,10 @@ impl Backend for GpuBackend {
         config: &KnnConfig,
         progress: &dyn Progress,
     ) -> Result<CsrSimilarity> {
-        CpuBackend.knn_graph(embeddings, config, progress)
+        progress.start(infoprune_core::progress::Stage::Graph, 1);
+        let graph = crate::knn::knn_graph_gpu(&self.ctx, embeddings, config);
+        progress.advance(1);
+        progress.finish(infoprune_core::progress::Stage::Graph);
+        graph
     }
 }

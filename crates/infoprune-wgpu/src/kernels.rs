@@ -10,6 +10,7 @@ const PROJECTION: &str = include_str!("../../../shaders/projection.wgsl");
 const PG: &str = include_str!("../../../shaders/pg.wgsl");
 const POWER: &str = include_str!("../../../shaders/power.wgsl");
 const MIRROR: &str = include_str!("../../../shaders/mirror.wgsl");
+const TOPK: &str = include_str!("../../../shaders/topk.wgsl");
 
 /// Threads per workgroup, as in `common.wgsl` (`WG`).
 pub const WORKGROUP: u32 = 256;
@@ -58,6 +59,12 @@ pub struct ProblemState {
     pub max_iterations: u32,
     pub shift: f32,
     pub capped_prev: f32,
+    pub sel_lo: u32,
+    pub sel_hi: u32,
+    pub sel_stage: u32,
+    pub sel_t1: u32,
+    pub sel_t2: u32,
+    pub sel_t3: u32,
 }
 
 /// Slots of the `vecs` buffer (`common.wgsl`).
@@ -100,6 +107,12 @@ pub struct Kernels {
     pub chunk_kl_sums: wgpu::ComputePipeline,
     pub update_lambda: wgpu::ComputePipeline,
     pub apply_kl: wgpu::ComputePipeline,
+    pub select_init: wgpu::ComputePipeline,
+    pub chunk_count_keys: wgpu::ComputePipeline,
+    pub update_key_bracket: wgpu::ComputePipeline,
+    pub chunk_mark: wgpu::ComputePipeline,
+    pub scan_chunk_counts: wgpu::ComputePipeline,
+    pub chunk_compact: wgpu::ComputePipeline,
 }
 
 fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -161,6 +174,7 @@ impl Kernels {
         let pg_module = module("pg.wgsl", PG);
         let power_module = module("power.wgsl", POWER);
         let mirror_module = module("mirror.wgsl", MIRROR);
+        let topk_module = module("topk.wgsl", TOPK);
         let pipeline = |module: &wgpu::ShaderModule, entry: &str| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
@@ -195,6 +209,12 @@ impl Kernels {
             chunk_kl_sums: pipeline(&mirror_module, "chunk_kl_sums"),
             update_lambda: pipeline(&mirror_module, "update_lambda"),
             apply_kl: pipeline(&mirror_module, "apply_kl"),
+            select_init: pipeline(&topk_module, "select_init"),
+            chunk_count_keys: pipeline(&topk_module, "chunk_count_keys"),
+            update_key_bracket: pipeline(&topk_module, "update_key_bracket"),
+            chunk_mark: pipeline(&topk_module, "chunk_mark"),
+            scan_chunk_counts: pipeline(&topk_module, "scan_chunk_counts"),
+            chunk_compact: pipeline(&topk_module, "chunk_compact"),
             storage_layout,
             params_layout,
         }

@@ -18,6 +18,7 @@ mod batch;
 pub mod context;
 pub mod error;
 mod kernels;
+pub mod knn;
 mod solver;
 
 pub use backend::GpuBackend;

@@ -25,10 +25,10 @@ pub const ASCENT_SLACK: f32 = 1e-6;
 /// Step halvings in a row after which a problem stops (as on the CPU).
 pub const MAX_BACKTRACKS: u32 = 40;
 
-/// The relaxed solution of every problem and its final state.
+/// The rounded relaxed solution of every problem and its final state.
 pub struct RelaxedBatch {
-    /// `x` of each problem.
-    pub x: Vec<Vec<f32>>,
+    /// The top-k of each problem's final `x` (local indices, ascending), selected on the GPU.
+    pub rounded: Vec<Vec<usize>>,
     /// Final per-problem state (iterations, step, convergence).
     pub states: Vec<ProblemState>,
 }
@@ -60,6 +60,57 @@ pub fn record_projection(
         gpu.dispatch(pass, &kernels.update_tau, params, gpu.problem_groups());
     }
     gpu.dispatch(pass, &kernels.apply_projection, params, gpu.row_groups());
+}
+
+/// Rounds of the key search: three 32-bit components, 32 halvings each.
+const SELECT_ROUNDS: usize = 96;
+
+/// Records the per-problem top-k of slot X (ties: larger S, then smaller index) and its compaction:
+/// slot W then holds each problem's kept local indices, ascending, from its first row on.
+pub fn record_top_k(
+    gpu: &GpuBatch,
+    kernels: &Kernels,
+    pass: &mut wgpu::ComputePass,
+    params: &wgpu::BindGroup,
+) {
+    gpu.dispatch(pass, &kernels.select_init, params, gpu.problem_groups());
+    for _ in 0..SELECT_ROUNDS {
+        gpu.dispatch(pass, &kernels.chunk_count_keys, params, gpu.n_chunks);
+        gpu.dispatch(
+            pass,
+            &kernels.update_key_bracket,
+            params,
+            gpu.problem_groups(),
+        );
+    }
+    gpu.dispatch(pass, &kernels.chunk_mark, params, gpu.n_chunks);
+    gpu.dispatch(
+        pass,
+        &kernels.scan_chunk_counts,
+        params,
+        gpu.problem_groups(),
+    );
+    gpu.dispatch(pass, &kernels.chunk_compact, params, gpu.n_chunks);
+}
+
+/// The kept local indices of each problem, read back from slot W after [`record_top_k`].
+pub fn read_top_k(
+    ctx: &GpuContext,
+    gpu: &GpuBatch,
+    offsets: &[usize],
+    budgets: &[usize],
+) -> Result<Vec<Vec<usize>>> {
+    let w = gpu.read_slot(ctx, slot::W)?;
+    Ok(budgets
+        .iter()
+        .enumerate()
+        .map(|(p, &k)| {
+            w[offsets[p]..offsets[p] + k]
+                .iter()
+                .map(|&v| v as usize)
+                .collect()
+        })
+        .collect())
 }
 
 /// Records one mirror step from the current x into slot V and its KL projection into slot XN.
@@ -199,9 +250,12 @@ pub fn relaxed_ascent(
         attempts += ITERATIONS_PER_SUBMIT;
         states = gpu.read_problems(ctx)?;
     }
-    let x_all = gpu.read_slot(ctx, slot::X)?;
-    let x = (0..batch.len())
-        .map(|p| x_all[offsets[p]..offsets[p + 1]].to_vec())
-        .collect();
-    Ok(RelaxedBatch { x, states })
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        record_top_k(&gpu, kernels, &mut pass, &plain);
+    }
+    ctx.queue.submit([encoder.finish()]);
+    let rounded = read_top_k(ctx, &gpu, &offsets, &batch.budgets())?;
+    Ok(RelaxedBatch { rounded, states })
 }

@@ -1,0 +1,495 @@
+//! The exact kNN similarity graph on the GPU (SPEC §1.3), matching `infoprune_core::knn`.
+//!
+//! Rows are L2-normalised on the host with the CPU's own [`l2_normalize_rows`] (so both backends
+//! start from the same bits), uploaded once, and `shaders/knn.wgsl` computes every row's top-`m`
+//! list by brute force: tiled cosine similarities, the CPU's snap-to-one rule applied before
+//! ranking, self and non-positive similarities skipped, ties to the smaller index. The lists come
+//! back and the CPU's [`symmetrize_lists`] turns them into the CSR graph, so symmetrisation is
+//! shared code, not a second implementation.
+//!
+//! Differences from the CPU are limited to f32 rounding of the dot products (the CPU uses `sgemm`,
+//! the GPU a fixed sequential order), which can swap two neighbours whose similarities are within
+//! a few ulps of each other at the boundary of a list. The GPU result itself is deterministic.
+
+use std::sync::mpsc;
+
+use infoprune_core::knn::{
+    knn_graph, knn_lists, l2_normalize_rows, snap, symmetrize_lists, validate_embeddings, KnnConfig,
+};
+use infoprune_core::progress::Silent;
+use infoprune_core::{CoreError, CsrSimilarity};
+use ndarray::ArrayView2;
+use wgpu::util::DeviceExt;
+
+use crate::context::GpuContext;
+use crate::error::GpuError;
+
+/// The largest `m` the kernel handles. Each invocation keeps its row's top-`m` similarities and
+/// indices in private arrays (registers, or spilled local memory); beyond 32 entries the register
+/// pressure and the linear insertion cost outweigh the GPU's advantage, so larger `m` runs on the
+/// CPU reference instead.
+pub const MAX_GPU_NEIGHBORS: usize = 32;
+
+/// Query rows per workgroup: one invocation per row. Must match `ROWS` and `@workgroup_size` in
+/// `knn.wgsl`.
+const ROWS_PER_WORKGROUP: u32 = 64;
+
+/// Workgroup memory the kernel declares: 64 query rows of a 32-feature chunk padded to 33 floats
+/// (`q_tile`) and 32 candidates × 32 features (`c_tile`) in `knn.wgsl`.
+const WORKGROUP_STORAGE_BYTES: u32 = (64 * 33 + 32 * 32) * 4;
+
+/// Storage buffers the kernel binds (embeddings, output indices, output values).
+const STORAGE_BUFFERS: u32 = 3;
+
+/// Marks an empty slot in the kernel's output (a row with fewer than `m` positive similarities).
+const EMPTY: u32 = u32::MAX;
+
+/// Multiply-adds allowed in one submission. Rows are sliced so that no single dispatch runs for
+/// seconds on a slow device, where an OS watchdog (e.g. Windows TDR) could reset the driver.
+const MACS_PER_SUBMISSION: u64 = 1 << 32;
+
+/// The kNN graph of `embeddings` computed on the GPU: the same graph as
+/// [`infoprune_core::knn::knn_graph`] up to f32 rounding (near-ties at the boundary of a row's list
+/// may pick a different neighbour).
+///
+/// `m = min(config.neighbors, n − 1)`; `m = 0` gives the empty graph and `m > 32`
+/// ([`MAX_GPU_NEIGHBORS`]) runs the CPU reference, whose heap has no register budget.
+///
+/// # Errors
+/// The CPU's validation errors ([`CoreError::Empty`], [`CoreError::InvalidParameter`],
+/// [`CoreError::NonFinite`]), and [`GpuError`]s converted to [`CoreError::Backend`]: the
+/// embedding matrix not fitting one storage binding (`TooLarge`), device errors, device loss or a
+/// failed read-back.
+pub fn knn_graph_gpu(
+    ctx: &GpuContext,
+    embeddings: ArrayView2<f32>,
+    config: &KnnConfig,
+) -> Result<CsrSimilarity, CoreError> {
+    validate_embeddings(embeddings)?;
+    let n = embeddings.nrows();
+    let m = config.neighbors.min(n - 1);
+    if m == 0 {
+        return Ok(CsrSimilarity::empty(n));
+    }
+    if m > MAX_GPU_NEIGHBORS {
+        return knn_graph(embeddings, config, &Silent);
+    }
+    let lists = gpu_lists(ctx, embeddings, m)?;
+    symmetrize_lists(n, lists, config.symmetrize)
+}
+
+/// The row-wise (not yet symmetrised) neighbour lists `(column, similarity)` computed on the GPU,
+/// each sorted by (similarity descending, index ascending) with only positive similarities: the
+/// GPU counterpart of [`infoprune_core::knn::knn_lists`], with the same `m` rules and fallback as
+/// [`knn_graph_gpu`].
+///
+/// # Errors
+/// As [`knn_graph_gpu`].
+pub fn knn_lists_gpu(
+    ctx: &GpuContext,
+    embeddings: ArrayView2<f32>,
+    neighbors: usize,
+) -> Result<Vec<Vec<(u32, f32)>>, CoreError> {
+    validate_embeddings(embeddings)?;
+    let n = embeddings.nrows();
+    let m = neighbors.min(n - 1);
+    if m == 0 {
+        return Ok(vec![Vec::new(); n]);
+    }
+    if m > MAX_GPU_NEIGHBORS {
+        return knn_lists(embeddings, neighbors, &Silent);
+    }
+    Ok(gpu_lists(ctx, embeddings, m)?)
+}
+
+/// The smallest `f32` the CPU's [`snap`] turns into 1, found from `snap` itself so that the kernel's
+/// `raw >= snap_from` test agrees with the CPU on every input, whatever the constant's rounding.
+fn snap_threshold() -> f32 {
+    let mut x = 1.0f32;
+    loop {
+        let below = f32::from_bits(x.to_bits() - 1);
+        if snap(below) == 1.0 {
+            x = below;
+        } else {
+            return x;
+        }
+    }
+}
+
+/// How a problem is cut into dispatches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    /// Query rows per dispatch (a multiple of the workgroup's rows unless it covers all of `n`).
+    rows_per_slice: usize,
+}
+
+/// Checks that the problem fits the device and chooses the slice size. The embedding matrix must
+/// fit one storage binding (every query row needs every candidate row); the outputs are sliced by
+/// query rows to respect the binding size, the buffer size, the workgroup-count limit and
+/// [`MACS_PER_SUBMISSION`].
+fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, GpuError> {
+    let needs = |what: &'static str, needed: u64, limit: u64| {
+        if needed > limit {
+            Err(GpuError::TooLarge {
+                what,
+                needed,
+                limit,
+            })
+        } else {
+            Ok(())
+        }
+    };
+    needs(
+        "the kNN kernel's workgroup size (invocations)",
+        u64::from(ROWS_PER_WORKGROUP),
+        u64::from(
+            limits
+                .max_compute_invocations_per_workgroup
+                .min(limits.max_compute_workgroup_size_x),
+        ),
+    )?;
+    needs(
+        "the kNN kernel's workgroup memory (bytes)",
+        u64::from(WORKGROUP_STORAGE_BYTES),
+        u64::from(limits.max_compute_workgroup_storage_size),
+    )?;
+    needs(
+        "the kNN kernel's storage buffers per stage",
+        u64::from(STORAGE_BUFFERS),
+        u64::from(limits.max_storage_buffers_per_shader_stage),
+    )?;
+    // The shader indexes `emb` with u32 element offsets, so 2^32 − 1 elements is a hard cap too.
+    let binding = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+        .min(u64::from(u32::MAX) * 4);
+    let emb_bytes = (n as u64) * (d as u64) * 4;
+    needs(
+        "the normalised embedding matrix (bytes)",
+        emb_bytes,
+        binding,
+    )?;
+
+    let wg = ROWS_PER_WORKGROUP as usize;
+    let row_bytes = (m as u64) * 4;
+    let by_binding = (binding / row_bytes) as usize / wg * wg;
+    let by_groups = limits.max_compute_workgroups_per_dimension as usize * wg;
+    let by_work = ((MACS_PER_SUBMISSION / ((n as u64) * (d as u64))) as usize / wg * wg).max(wg);
+    let rows = by_binding
+        .min(by_groups)
+        .min(by_work)
+        .min(n.div_ceil(wg) * wg);
+    // Zero only on a device whose binding cannot hold one workgroup's output.
+    if rows == 0 {
+        return Err(GpuError::TooLarge {
+            what: "one workgroup's kNN output (bytes)",
+            needed: row_bytes * wg as u64,
+            limit: binding,
+        });
+    }
+    Ok(Plan {
+        rows_per_slice: rows,
+    })
+}
+
+/// The uniform block of `knn.wgsl` (`Params`), as eight 32-bit words.
+fn params_bytes(
+    n: usize,
+    d: usize,
+    m: usize,
+    offset: usize,
+    end: usize,
+    snap_from: f32,
+) -> Vec<u8> {
+    // All fit u32: n ≤ u32::MAX is validated, d ≤ n·d ≤ u32::MAX by the plan, m ≤ 32.
+    let words: [u32; 8] = [
+        n as u32,
+        d as u32,
+        m as u32,
+        offset as u32,
+        end as u32,
+        snap_from.to_bits(),
+        0,
+        0,
+    ];
+    bytemuck::cast_slice(&words).to_vec()
+}
+
+/// Converts a device or poll failure, preferring the error the device itself reported.
+fn device_error(ctx: &GpuContext, fallback: GpuError) -> GpuError {
+    ctx.take_error().err().unwrap_or(fallback)
+}
+
+/// Runs the kernel for `1 ≤ m ≤ MAX_GPU_NEIGHBORS` on validated embeddings.
+fn gpu_lists(
+    ctx: &GpuContext,
+    embeddings: ArrayView2<f32>,
+    m: usize,
+) -> Result<Vec<Vec<(u32, f32)>>, GpuError> {
+    let (n, d) = embeddings.dim();
+    debug_assert!((1..=MAX_GPU_NEIGHBORS).contains(&m) && m < n);
+    let plan = plan(&ctx.limits, n, d, m)?;
+    // Errors left over from earlier work are not this call's; report them rather than blame it.
+    ctx.take_error()?;
+
+    let normalized = l2_normalize_rows(embeddings);
+    let flat = normalized
+        .as_slice()
+        .expect("l2_normalize_rows returns standard layout");
+    let device = &ctx.device;
+
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("infoprune knn"),
+        source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/knn.wgsl").into()),
+    });
+    let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    };
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("infoprune knn"),
+        entries: &[
+            wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
+            storage(1, true),
+            storage(2, false),
+            storage(3, false),
+        ],
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("infoprune knn"),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some("infoprune knn"),
+        layout: Some(&pipeline_layout),
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    // A shader or pipeline error surfaces here, before any buffer is allocated.
+    ctx.take_error()?;
+
+    let params = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("infoprune knn params"),
+        size: 32,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let emb = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("infoprune knn embeddings"),
+        contents: bytemuck::cast_slice(flat),
+        usage: wgpu::BufferUsages::STORAGE,
+    });
+    let out_bytes = (plan.rows_per_slice * m * 4) as u64;
+    let make = |label: &'static str, usage: wgpu::BufferUsages| {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: out_bytes,
+            usage,
+            mapped_at_creation: false,
+        })
+    };
+    let out_usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+    let read_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+    let out_idx = make("infoprune knn indices", out_usage);
+    let out_val = make("infoprune knn values", out_usage);
+    let read_idx = make("infoprune knn indices readback", read_usage);
+    let read_val = make("infoprune knn values readback", read_usage);
+    // Out of memory on any of these is reported here rather than as a confusing mapping failure.
+    ctx.take_error()?;
+    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("infoprune knn"),
+        layout: &layout,
+        entries: &[
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: params.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: emb.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: out_idx.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 3,
+                resource: out_val.as_entire_binding(),
+            },
+        ],
+    });
+
+    let snap_from = snap_threshold();
+    let mut lists = Vec::with_capacity(n);
+    for offset in (0..n).step_by(plan.rows_per_slice) {
+        let end = (offset + plan.rows_per_slice).min(n);
+        let rows = end - offset;
+        ctx.queue
+            .write_buffer(&params, 0, &params_bytes(n, d, m, offset, end, snap_from));
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("infoprune knn"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("infoprune knn"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            // rows ≤ rows_per_slice ≤ max_compute_workgroups_per_dimension · 64 (the plan).
+            pass.dispatch_workgroups(rows.div_ceil(ROWS_PER_WORKGROUP as usize) as u32, 1, 1);
+        }
+        let bytes = (rows * m * 4) as u64;
+        encoder.copy_buffer_to_buffer(&out_idx, 0, &read_idx, 0, bytes);
+        encoder.copy_buffer_to_buffer(&out_val, 0, &read_val, 0, bytes);
+        ctx.queue.submit([encoder.finish()]);
+
+        let (tx, rx) = mpsc::channel();
+        for (which, buffer) in [(0, &read_idx), (1, &read_val)] {
+            let tx = tx.clone();
+            buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
+                // The receiver outlives the poll below; a failed send only means we already gave up.
+                let _ = tx.send((which, r));
+            });
+        }
+        drop(tx);
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| device_error(ctx, GpuError::Readback(e.to_string())))?;
+        ctx.take_error()?;
+        let mut mapped = 0;
+        while let Ok((which, r)) = rx.try_recv() {
+            r.map_err(|e| {
+                let buffer = if which == 0 { "indices" } else { "values" };
+                device_error(
+                    ctx,
+                    GpuError::Readback(format!("mapping the {buffer}: {e}")),
+                )
+            })?;
+            mapped += 1;
+        }
+        if mapped != 2 {
+            return Err(device_error(
+                ctx,
+                GpuError::Readback("the device finished but a mapping never completed".into()),
+            ));
+        }
+        {
+            let idx_view = read_idx
+                .get_mapped_range(..bytes)
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            let val_view = read_val
+                .get_mapped_range(..bytes)
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            let idx: &[u32] = bytemuck::cast_slice(&idx_view);
+            let val: &[f32] = bytemuck::cast_slice(&val_view);
+            for (r, (row_idx, row_val)) in idx.chunks_exact(m).zip(val.chunks_exact(m)).enumerate()
+            {
+                lists.push(row_list(offset + r, n, row_idx, row_val)?);
+            }
+        }
+        read_idx.unmap();
+        read_val.unmap();
+    }
+    Ok(lists)
+}
+
+/// One row's list from the kernel's fixed-width output: entries up to the first empty slot, which
+/// the kernel already wrote best first. Anything the CPU would never produce (an index out of range,
+/// the row itself, a similarity outside `(0, 1]`, a wrong order) is reported, not passed on.
+fn row_list(row: usize, n: usize, idx: &[u32], val: &[f32]) -> Result<Vec<(u32, f32)>, GpuError> {
+    let mut list: Vec<(u32, f32)> = Vec::with_capacity(idx.len());
+    for (&j, &v) in idx.iter().zip(val) {
+        if j == EMPTY {
+            break;
+        }
+        let in_order = list
+            .last()
+            .is_none_or(|&(pj, pv)| pv > v || (pv == v && pj < j));
+        if j as usize >= n || j as usize == row || !(v > 0.0 && v <= 1.0) || !in_order {
+            return Err(GpuError::Readback(format!(
+                "the kNN kernel returned an invalid entry ({j}, {v}) for row {row}"
+            )));
+        }
+        list.push((j, v));
+    }
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snap_threshold_is_the_cpu_boundary() {
+        let t = snap_threshold();
+        assert_eq!(snap(t), 1.0);
+        assert!(snap(f32::from_bits(t.to_bits() - 1)) < 1.0);
+        assert!((t - (1.0 - 1e-6)).abs() < 1e-7);
+    }
+
+    #[test]
+    fn plan_slices_by_every_limit() {
+        let limits = wgpu::Limits::default();
+        // Small problems: one slice covering n rounded up to the workgroup.
+        assert_eq!(plan(&limits, 700, 24, 10).unwrap().rows_per_slice, 704);
+        // Few workgroups per dispatch: slices of that many workgroups.
+        let few = wgpu::Limits {
+            max_compute_workgroups_per_dimension: 3,
+            ..limits.clone()
+        };
+        assert_eq!(plan(&few, 1000, 8, 5).unwrap().rows_per_slice, 192);
+        // A small binding: outputs sliced, embeddings still fit.
+        let small = wgpu::Limits {
+            max_storage_buffer_binding_size: 64 * 1024,
+            ..limits.clone()
+        };
+        let p = plan(&small, 4000, 4, 32).unwrap();
+        assert_eq!(p.rows_per_slice, 512);
+        // Embeddings larger than a binding: a clear error.
+        let err = plan(&small, 4000, 8, 32).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GpuError::TooLarge {
+                    needed: 128_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Heavy work: sliced to bound one submission.
+        let p = plan(&limits, 100_000, 256, 10).unwrap();
+        assert_eq!(p.rows_per_slice, 128);
+    }
+
+    #[test]
+    fn row_lists_stop_at_empty_and_reject_garbage() {
+        let l = row_list(0, 5, &[3, 1, EMPTY, EMPTY], &[0.9, 0.5, 0.0, 0.0]).unwrap();
+        assert_eq!(l, vec![(3, 0.9), (1, 0.5)]);
+        assert_eq!(row_list(0, 5, &[2, 4], &[1.0, 1.0]).unwrap().len(), 2);
+        assert!(row_list(0, 5, &[0], &[0.5]).is_err()); // itself
+        assert!(row_list(0, 5, &[7], &[0.5]).is_err()); // out of range
+        assert!(row_list(0, 5, &[1, 2], &[0.5, 0.6]).is_err()); // wrong order
+        assert!(row_list(0, 5, &[4, 2], &[0.5, 0.5]).is_err()); // tie with larger index first
+        assert!(row_list(0, 5, &[1], &[0.0]).is_err()); // non-positive
+    }
+}

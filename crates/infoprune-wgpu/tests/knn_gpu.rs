@@ -1,0 +1,324 @@
+//! The GPU kNN graph against the CPU reference. In CI (`CI` set) an adapter must exist (lavapipe);
+//! elsewhere without a GPU these tests skip with a printed reason.
+
+use infoprune_core::knn::{knn_graph, knn_lists, KnnConfig, Symmetrize};
+use infoprune_core::progress::Silent;
+use infoprune_core::{CoreError, CsrSimilarity};
+use infoprune_wgpu::knn::{knn_graph_gpu, knn_lists_gpu, MAX_GPU_NEIGHBORS};
+use infoprune_wgpu::{AdapterChoice, GpuContext};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn context() -> Option<GpuContext> {
+    match GpuContext::new(&AdapterChoice::any()) {
+        Ok(ctx) => Some(ctx),
+        Err(e) if std::env::var("CI").is_err() => {
+            println!("skipped: {e}");
+            None
+        }
+        Err(e) => panic!("CI must have a GPU adapter (lavapipe): {e}"),
+    }
+}
+
+fn uniform(rng: &mut ChaCha8Rng, n: usize, d: usize) -> Array2<f32> {
+    Array2::from_shape_fn((n, d), |_| rng.random_range(-1.0f32..1.0))
+}
+
+/// Exactly the criterion of `infoprune_core::backend::conformance::knn_graph_matches_cpu`: rows
+/// with the same columns agree within 1e-5, and at most one row in 50 (of `max(n, 50)`) may have
+/// different columns (a near-tie swapped at the boundary). Returns the number of differing rows.
+fn assert_graph_matches(got: &CsrSimilarity, want: &CsrSimilarity, what: &str) -> usize {
+    let n = want.n();
+    assert_eq!(got.n(), n, "{what}");
+    assert!(got.is_symmetric(), "{what}: not symmetric");
+    let mut differing = 0usize;
+    for i in 0..n {
+        if got.row(i).0 != want.row(i).0 {
+            differing += 1;
+            continue;
+        }
+        for (a, b) in got.row(i).1.iter().zip(want.row(i).1) {
+            assert!((a - b).abs() <= 1e-5, "{what}, row {i}: {a} vs {b}");
+        }
+    }
+    assert!(
+        differing * 50 <= n.max(50),
+        "{what}: {differing} of {n} rows differ"
+    );
+    differing
+}
+
+/// The exact (f64) cosine of rows `i` and `j`, 0 when either is zero.
+fn cosine(e: &Array2<f32>, i: usize, j: usize) -> f64 {
+    let (a, b) = (e.row(i), e.row(j));
+    let dot: f64 = a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum();
+    let na: f64 = a.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
+}
+
+/// Row lists against the CPU's: identical where the CPU's list has no near-tie at its boundary;
+/// where they differ, every GPU entry is a true neighbour (its exact cosine matches its value and
+/// reaches the CPU's m-th similarity up to 1e-5). Returns the number of differing rows.
+fn assert_lists_match(e: &Array2<f32>, got: &[Vec<(u32, f32)>], want: &[Vec<(u32, f32)>]) -> usize {
+    assert_eq!(got.len(), want.len());
+    let tol = 1e-5;
+    let tol64 = 1e-5f64;
+    let mut differing = 0;
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let same_cols = g.iter().map(|x| x.0).eq(w.iter().map(|x| x.0));
+        if same_cols {
+            for (a, b) in g.iter().zip(w) {
+                assert!((a.1 - b.1).abs() <= tol, "row {i}: {a:?} vs {b:?}");
+            }
+            continue;
+        }
+        differing += 1;
+        let mth = w.last().map_or(0.0, |x| x.1 as f64);
+        for &(j, v) in g {
+            let exact = cosine(e, i, j as usize).min(1.0);
+            assert!(
+                (exact - v as f64).abs() <= tol64,
+                "row {i}, col {j}: {v} vs {exact}"
+            );
+            assert!(
+                exact >= mth - tol64,
+                "row {i}: {j} ({exact}) below m-th ({mth})"
+            );
+        }
+        // A length difference only from a similarity within tol of zero being clipped.
+        if g.len() != w.len() {
+            let boundary = g.iter().chain(w).map(|x| x.1).fold(1.0f32, f32::min);
+            assert!(
+                boundary <= tol,
+                "row {i}: lengths {} vs {}",
+                g.len(),
+                w.len()
+            );
+        }
+    }
+    differing
+}
+
+#[test]
+fn matches_cpu_on_random_data() {
+    let Some(ctx) = context() else { return };
+    println!("adapter: {}", ctx.describe());
+    // The first four are the conformance suite's cases, same seed and order.
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    for (n, d, m) in [
+        (1usize, 4usize, 10usize),
+        (50, 3, 5),
+        (700, 24, 10),
+        (300, 8, 32),
+        (1000, 70, 10), // d not a multiple of the 32-float chunk
+        (130, 33, 7),   // n not a multiple of the 64-row workgroup, d one past a chunk
+        (64, 32, 3),    // exact multiples
+        (65, 1, 4),     // d = 1: every similarity is ±1, so ranking is all ties
+        (17, 3, 1000),  // m ≥ n: everything positive is kept
+        (2, 5, 1),
+    ] {
+        let e = uniform(&mut rng, n, d);
+        let what = format!("n = {n}, d = {d}, m = {m}");
+        for mode in [Symmetrize::Max, Symmetrize::Mean] {
+            let config = KnnConfig::new(m).symmetrize(mode);
+            let got = knn_graph_gpu(&ctx, e.view(), &config).expect("gpu knn runs");
+            let want = knn_graph(e.view(), &config, &Silent).unwrap();
+            let differing = assert_graph_matches(&got, &want, &what);
+            if differing > 0 {
+                println!("{what}, {mode:?}: {differing} graph rows differ (near-ties)");
+            }
+        }
+        let got = knn_lists_gpu(&ctx, e.view(), m).unwrap();
+        let want = knn_lists(e.view(), m, &Silent).unwrap();
+        let differing = assert_lists_match(&e, &got, &want);
+        println!("{what}: {differing} of {n} row lists differ (boundary near-ties)");
+        assert!(
+            differing * 50 <= n.max(50),
+            "{what}: {differing} lists differ"
+        );
+        if d == 1 {
+            // All ties: must be resolved exactly like the CPU.
+            assert_eq!(got, want, "{what}");
+        }
+    }
+    ctx.take_error().unwrap();
+}
+
+#[test]
+fn duplicates_get_exactly_one_and_ties_go_to_the_smaller_index() {
+    let Some(ctx) = context() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    // Integer data as in the core's tie test, 150 rows so duplicates span several workgroups and
+    // candidate tiles.
+    let mut e = Array2::from_shape_fn((150, 6), |_| rng.random_range(-5i32..=5) as f32);
+    let row0 = e.row(0).to_owned();
+    for r in [5, 9, 70, 140] {
+        e.row_mut(r).assign(&row0);
+    }
+    // Scaled copies are duplicates too (cosine 1 after normalisation rounding and snapping).
+    let scaled = e.row(12).mapv(|x| x * 3.7);
+    e.row_mut(100).assign(&scaled);
+    e.row_mut(33).assign(&scaled);
+    for m in [1, 2, 4, 8] {
+        let got = knn_lists_gpu(&ctx, e.view(), m).unwrap();
+        let want = knn_lists(e.view(), m, &Silent).unwrap();
+        let dups = [0u32, 5, 9, 70, 140];
+        for &i in &dups {
+            let expect: Vec<(u32, f32)> = dups
+                .iter()
+                .filter(|&&j| j != i)
+                .take(m)
+                .map(|&j| (j, 1.0))
+                .collect();
+            assert_eq!(
+                got[i as usize][..expect.len()],
+                expect[..],
+                "row {i}, m = {m}"
+            );
+            assert_eq!(got[i as usize], want[i as usize], "row {i}, m = {m}");
+        }
+        for (i, others) in [(12usize, [33u32, 100]), (33, [12, 100]), (100, [12, 33])] {
+            let expect: Vec<(u32, f32)> = others.iter().take(m).map(|&j| (j, 1.0)).collect();
+            assert_eq!(got[i][..expect.len()], expect[..], "row {i}, m = {m}");
+        }
+        let config = KnnConfig::new(m);
+        let k = knn_graph_gpu(&ctx, e.view(), &config).unwrap();
+        assert_eq!(k.get(0, 5), 1.0);
+        assert_eq!(k.get(140, 0), 1.0);
+        assert_eq!(k.get(12, 100), 1.0);
+        assert_graph_matches(&k, &knn_graph(e.view(), &config, &Silent).unwrap(), "ties");
+    }
+    ctx.take_error().unwrap();
+}
+
+#[test]
+fn zero_rows_have_no_neighbours() {
+    let Some(ctx) = context() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let mut e = uniform(&mut rng, 100, 5);
+    e.row_mut(3).fill(0.0);
+    e.row_mut(70).fill(0.0);
+    let lists = knn_lists_gpu(&ctx, e.view(), 32).unwrap();
+    assert!(lists[3].is_empty() && lists[70].is_empty());
+    assert!(lists.iter().flatten().all(|&(j, _)| j != 3 && j != 70));
+    let config = KnnConfig::new(10);
+    let k = knn_graph_gpu(&ctx, e.view(), &config).unwrap();
+    assert_eq!(k.row(3).0.len(), 0);
+    assert!(k.nnz() > 0);
+    assert_graph_matches(&k, &knn_graph(e.view(), &config, &Silent).unwrap(), "zeros");
+    // All rows zero: an empty graph, not an error.
+    let zeros = Array2::<f32>::zeros((10, 3));
+    assert_eq!(
+        knn_graph_gpu(&ctx, zeros.view(), &config).unwrap(),
+        CsrSimilarity::empty(10)
+    );
+}
+
+#[test]
+fn runs_are_bit_identical_and_slicing_changes_nothing() {
+    let Some(mut ctx) = context() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let e = uniform(&mut rng, 700, 24);
+    let config = KnnConfig::new(10);
+    let bits = |lists: &[Vec<(u32, f32)>]| -> Vec<(u32, u32)> {
+        lists
+            .iter()
+            .flatten()
+            .map(|&(j, v)| (j, v.to_bits()))
+            .collect()
+    };
+    let a = knn_lists_gpu(&ctx, e.view(), 10).unwrap();
+    let b = knn_lists_gpu(&ctx, e.view(), 10).unwrap();
+    assert_eq!(bits(&a), bits(&b));
+    let ga = knn_graph_gpu(&ctx, e.view(), &config).unwrap();
+    let gb = knn_graph_gpu(&ctx, e.view(), &config).unwrap();
+    assert_eq!(ga.indptr(), gb.indptr());
+    assert_eq!(ga.indices(), gb.indices());
+    let vbits = |k: &CsrSimilarity| k.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(vbits(&ga), vbits(&gb));
+    // Pretend the device allows only 3 workgroups per dispatch: 4 dispatches of ≤ 192 rows.
+    ctx.limits.max_compute_workgroups_per_dimension = 3;
+    let sliced = knn_lists_gpu(&ctx, e.view(), 10).unwrap();
+    assert_eq!(bits(&sliced), bits(&a));
+    // A storage binding that just holds the embeddings but only 64 rows of outputs at a time:
+    // 700 × 4 × 4 = 11 200 bytes of embeddings; with m = 32 a row's output is 128 bytes, so 11 slices.
+    ctx.limits.max_compute_workgroups_per_dimension = 65535;
+    let narrow = uniform(&mut rng, 700, 4);
+    let whole = knn_lists_gpu(&ctx, narrow.view(), 32).unwrap();
+    ctx.limits.max_storage_buffer_binding_size = 11_200 + 100;
+    let sliced = knn_lists_gpu(&ctx, narrow.view(), 32).unwrap();
+    assert_eq!(bits(&sliced), bits(&whole));
+    ctx.take_error().unwrap();
+}
+
+#[test]
+fn embeddings_larger_than_a_binding_are_a_clear_error() {
+    let Some(mut ctx) = context() else { return };
+    let e = Array2::<f32>::ones((100, 10));
+    ctx.limits.max_storage_buffer_binding_size = 1000;
+    let err = knn_graph_gpu(&ctx, e.view(), &KnnConfig::default()).unwrap_err();
+    assert!(matches!(err, CoreError::Backend { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("embedding matrix") && msg.contains("4000"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn large_m_falls_back_to_the_cpu_and_small_cases_are_exact() {
+    let Some(ctx) = context() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let e = uniform(&mut rng, 200, 6);
+    for m in [MAX_GPU_NEIGHBORS + 1, 40, 500] {
+        let config = KnnConfig::new(m);
+        assert_eq!(
+            knn_graph_gpu(&ctx, e.view(), &config).unwrap(),
+            knn_graph(e.view(), &config, &Silent).unwrap(),
+            "m = {m}"
+        );
+        assert_eq!(
+            knn_lists_gpu(&ctx, e.view(), m).unwrap(),
+            knn_lists(e.view(), m, &Silent).unwrap()
+        );
+    }
+    // m = 0 and n = 1: the empty graph.
+    assert_eq!(
+        knn_graph_gpu(&ctx, e.view(), &KnnConfig::new(0)).unwrap(),
+        CsrSimilarity::empty(200)
+    );
+    let one = uniform(&mut rng, 1, 4);
+    assert_eq!(
+        knn_graph_gpu(&ctx, one.view(), &KnnConfig::default()).unwrap(),
+        CsrSimilarity::empty(1)
+    );
+}
+
+#[test]
+fn invalid_inputs_are_the_cpu_errors() {
+    let Some(ctx) = context() else { return };
+    let config = KnnConfig::default();
+    let empty = Array2::<f32>::zeros((0, 4));
+    assert_eq!(
+        knn_graph_gpu(&ctx, empty.view(), &config).unwrap_err(),
+        CoreError::Empty { what: "embeddings" }
+    );
+    let no_features = Array2::<f32>::zeros((3, 0));
+    assert!(matches!(
+        knn_graph_gpu(&ctx, no_features.view(), &config).unwrap_err(),
+        CoreError::InvalidParameter { .. }
+    ));
+    let mut e = Array2::<f32>::ones((5, 4));
+    e[(2, 3)] = f32::NAN;
+    let err = knn_graph_gpu(&ctx, e.view(), &KnnConfig::new(0)).unwrap_err();
+    assert!(
+        matches!(err, CoreError::NonFinite { index: 11, .. }),
+        "{err}"
+    );
+}
