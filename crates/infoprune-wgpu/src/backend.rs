@@ -32,6 +32,34 @@ fn check_local_indices(offsets: &[usize]) -> Result<()> {
     }
 }
 
+/// Consecutive groups of problems, each fitting `limits`; a problem that does not fit alone is an
+/// error naming it.
+pub fn split_to_fit(batch: &ProblemBatch, limits: &BackendLimits) -> Result<Vec<Vec<usize>>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let (mut rows, mut nnz) = (0usize, 0usize);
+    for (p, problem) in batch.problems().iter().enumerate() {
+        let (r, z) = (problem.n(), problem.graph().nnz());
+        if !limits.fits(1, r, z) {
+            return Err(GpuError::TooLarge {
+                what: "one problem (rows or similarity entries) on this device",
+                needed: r.max(z) as u64,
+                limit: limits.max_rows.min(limits.max_nnz) as u64,
+            }
+            .into());
+        }
+        let open = groups.last().map_or(0, Vec::len);
+        if open == 0 || !limits.fits(open + 1, rows + r, nnz + z) {
+            groups.push(Vec::new());
+            rows = 0;
+            nnz = 0;
+        }
+        groups.last_mut().expect("a group was just opened").push(p);
+        rows += r;
+        nnz += z;
+    }
+    Ok(groups)
+}
+
 /// The GPU backend: a device and its compiled kernels.
 pub struct GpuBackend {
     ctx: GpuContext,
@@ -208,6 +236,17 @@ impl Backend for GpuBackend {
             return CpuBackend.solve(batch, config, progress);
         }
         check_local_indices(&batch.offsets())?;
+        let limits = self.limits();
+        let groups = split_to_fit(batch, &limits)?;
+        if groups.len() > 1 {
+            let mut results = Vec::with_capacity(batch.len());
+            for group in groups {
+                let sub =
+                    ProblemBatch::new(group.iter().map(|&p| batch.problems()[p].clone()).collect());
+                results.extend(self.solve(&sub, config, progress)?);
+            }
+            return Ok(results);
+        }
         let start = Instant::now();
         let relaxed = relaxed_ascent(&self.ctx, &self.kernels, batch, config)?;
         let gpu_seconds = start.elapsed().as_secs_f64();

@@ -62,3 +62,39 @@ fn gpu_relaxed_solvers_track_the_cpu_trajectory() {
         }
     }
 }
+
+#[test]
+fn batches_larger_than_the_device_are_split_and_solved_alike() {
+    use infoprune_core::backend::BackendLimits;
+    use infoprune_wgpu::backend::split_to_fit;
+    let batch = ProblemBatch::new(vec![
+        random_problem(300, 30, 11),
+        random_problem(500, 50, 12),
+        random_problem(200, 20, 13),
+        random_problem(700, 70, 14),
+    ]);
+    let tight = BackendLimits {
+        max_rows: 800,
+        max_nnz: usize::MAX,
+        max_problems: 2,
+    };
+    let groups = split_to_fit(&batch, &tight).unwrap();
+    assert_eq!(groups, vec![vec![0, 1], vec![2], vec![3]]);
+    let too_small = BackendLimits {
+        max_rows: 600,
+        ..tight
+    };
+    let err = split_to_fit(&batch, &too_small).unwrap_err().to_string();
+    assert!(err.contains("one problem"), "{err}");
+
+    // Solving the batch whole and problem by problem gives the same subsets.
+    let Some(gpu) = gpu() else { return };
+    let config = SolverConfig::default();
+    let whole = gpu.solve(&batch, &config, &Silent).unwrap();
+    for (p, problem) in batch.problems().iter().enumerate() {
+        let alone = gpu
+            .solve(&ProblemBatch::new(vec![problem.clone()]), &config, &Silent)
+            .unwrap();
+        assert_eq!(alone[0].indices, whole[p].indices, "problem {p}");
+    }
+}
