@@ -103,3 +103,16 @@ fn commit_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
         vecs[at(Y, i)] = vecs[at(YN, i)];
     }
 }
+
+// Swap-refinement gains (SPEC §1.1): with the 0/1 indicator of the kept set in XN and YN = K·XN,
+// W = s − 2α·(K x): the gain of adding an outsider, the value of keeping an insider.
+@compute @workgroup_size(256)
+fn swap_gains(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+    let i = linear_group(wid, nwg) * WG + lid;
+    if i >= params.n {
+        return;
+    }
+    let alpha = problems[row_problem[i]].alpha;
+    vecs[at(W, i)] = vecs[at(S, i)] - 2.0 * alpha * vecs[at(YN, i)];
+}

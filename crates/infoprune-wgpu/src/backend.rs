@@ -4,7 +4,9 @@ use crate::batch::{GpuBatch, Layout};
 use crate::context::{AdapterChoice, GpuContext};
 use crate::error::GpuError;
 use crate::kernels::{slot, Kernels, Params, ProblemState};
-use crate::solver::{base_params, read_top_k, record_projection, record_top_k, relaxed_ascent};
+use crate::solver::{
+    base_params, read_top_k, record_projection, record_top_k, refine_batch, relaxed_ascent,
+};
 use infoprune_core::backend::{
     validate_segments, Backend, BackendLimits, CpuBackend, ProblemBatch,
 };
@@ -12,8 +14,8 @@ use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::error::{check_finite, CoreError, Result};
 use infoprune_core::knn::KnnConfig;
 use infoprune_core::objective::objective;
-use infoprune_core::progress::{Progress, Silent};
-use infoprune_core::solver::{swap, Algorithm, SolveResult, SolverConfig};
+use infoprune_core::progress::Progress;
+use infoprune_core::solver::{Algorithm, SolveResult, SolverConfig};
 use infoprune_core::timing::Timings;
 use ndarray::ArrayView2;
 use std::time::Instant;
@@ -250,17 +252,27 @@ impl Backend for GpuBackend {
         let start = Instant::now();
         let relaxed = relaxed_ascent(&self.ctx, &self.kernels, batch, config)?;
         let gpu_seconds = start.elapsed().as_secs_f64();
+        let mut selected = relaxed.rounded.clone();
+        let start = Instant::now();
+        let swaps = refine_batch(
+            &self.ctx,
+            &self.kernels,
+            batch,
+            &relaxed.gpu,
+            &mut selected,
+            config.swap_rounds,
+        )?;
+        let refine_seconds = start.elapsed().as_secs_f64();
         let mut results = Vec::with_capacity(batch.len());
         for (p, owned) in batch.problems().iter().enumerate() {
             let problem = owned.as_problem();
             let state = &relaxed.states[p];
+            // Seconds are per batch: every problem of a batch shares the same dispatches.
             let mut timings = Timings::default();
             timings.add("solve", gpu_seconds);
-            let mut indices = relaxed.rounded[p].clone();
-            let rounded_objective = objective(&problem, &indices)?;
-            let swaps = timings.time("refine", || {
-                swap::swap_refinement(&problem, &mut indices, config.swap_rounds, &Silent)
-            });
+            timings.add("refine", refine_seconds);
+            let rounded_objective = objective(&problem, &relaxed.rounded[p])?;
+            let indices = std::mem::take(&mut selected[p]);
             let f = objective(&problem, &indices)?;
             let converged = problem.k() == problem.n()
                 || (state.delta as f64) < config.tolerance
@@ -272,7 +284,7 @@ impl Backend for GpuBackend {
                 converged,
                 relaxed_trace: Vec::new(),
                 rounded_objective,
-                swaps: swaps.swaps,
+                swaps: swaps[p],
                 timings,
             });
         }

@@ -6,10 +6,11 @@
 //! reductions, driven by [`GpuBackend`], which implements `infoprune_core::backend::Backend` and
 //! passes the same conformance suite as the CPU reference.
 //!
-//! On the GPU today: SpMV (and the multi-vector form), projected-gradient and mirror ascent with
-//! their projections (Euclidean and KL), objective and monotone safeguard, and the power iteration
-//! for the step size. On the host for now: top-k rounding and swap refinement after the relaxed
-//! solve (one read-back of x per batch), greedy (sequential by nature) and the kNN graph.
+//! On the GPU: SpMV (and the multi-vector form), projected-gradient and mirror ascent with their
+//! projections (Euclidean and KL), per-problem objective and monotone safeguard, the power
+//! iteration for the step size, exact per-problem top-k with compaction, the swap-refinement gains
+//! and the kNN graph (tiles with a register top-m, m ≤ 32). On the host: the pairing of swaps (each
+//! re-checked exactly in f64) and greedy, which is sequential by nature.
 
 #![warn(missing_docs)]
 

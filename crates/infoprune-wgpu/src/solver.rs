@@ -31,6 +31,8 @@ pub struct RelaxedBatch {
     pub rounded: Vec<Vec<usize>>,
     /// Final per-problem state (iterations, step, convergence).
     pub states: Vec<ProblemState>,
+    /// The batch's device buffers, kept for the swap refinement.
+    pub gpu: GpuBatch,
 }
 
 /// Parameters shared by every kernel of a solve.
@@ -257,5 +259,93 @@ pub fn relaxed_ascent(
     }
     ctx.queue.submit([encoder.finish()]);
     let rounded = read_top_k(ctx, &gpu, &offsets, &batch.budgets())?;
-    Ok(RelaxedBatch { rounded, states })
+    Ok(RelaxedBatch {
+        rounded,
+        states,
+        gpu,
+    })
+}
+
+/// Swap refinement for every problem of a batch in lockstep: each round uploads the kept sets,
+/// computes `K x` and the gains on the device for all problems in one dispatch pair, and plans each
+/// problem's swaps on the host (`plan_swaps` re-checks every swap exactly in f64, so f never
+/// decreases). Returns the swaps applied per problem.
+pub fn refine_batch(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    batch: &ProblemBatch,
+    gpu: &GpuBatch,
+    selected: &mut [Vec<usize>],
+    rounds: usize,
+) -> Result<Vec<usize>> {
+    use infoprune_core::solver::swap::{apply_swaps, plan_swaps};
+    use rayon::prelude::*;
+    let offsets = batch.offsets();
+    let n = gpu.n as usize;
+    let n32 = gpu.n;
+    let spmv_indicator = gpu.params(
+        ctx,
+        kernels,
+        Params {
+            nrhs: 1,
+            src: slot::XN * n32,
+            dst: slot::YN * n32,
+            ..Params::default()
+        },
+    );
+    let plain = gpu.params(ctx, kernels, Params::default());
+    let mut members: Vec<Vec<bool>> = selected
+        .iter()
+        .zip(batch.problems())
+        .map(|(set, p)| {
+            let mut m = vec![false; p.n()];
+            for &i in set {
+                m[i] = true;
+            }
+            m
+        })
+        .collect();
+    let mut swaps_done = vec![0usize; batch.len()];
+    for _ in 0..rounds {
+        let mut indicator = vec![0.0f32; n];
+        for (p, member) in members.iter().enumerate() {
+            for (i, &m) in member.iter().enumerate() {
+                if m {
+                    indicator[offsets[p] + i] = 1.0;
+                }
+            }
+        }
+        ctx.queue.write_buffer(
+            &gpu.vecs,
+            slot::XN as u64 * n as u64 * 4,
+            bytemuck::cast_slice(&indicator),
+        );
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            gpu.dispatch(&mut pass, &kernels.spmv, &spmv_indicator, gpu.row_groups());
+            gpu.dispatch(&mut pass, &kernels.swap_gains, &plain, gpu.row_groups());
+        }
+        ctx.queue.submit([encoder.finish()]);
+        let gains = gpu.read_slot(ctx, slot::W)?;
+        let plans: Vec<Vec<(usize, usize)>> = batch
+            .problems()
+            .par_iter()
+            .enumerate()
+            .map(|(p, owned)| {
+                let values: Vec<f64> = gains[offsets[p]..offsets[p + 1]]
+                    .iter()
+                    .map(|&g| g as f64)
+                    .collect();
+                plan_swaps(&owned.as_problem(), &members[p], &values)
+            })
+            .collect();
+        if plans.iter().all(Vec::is_empty) {
+            break;
+        }
+        for (p, plan) in plans.iter().enumerate() {
+            swaps_done[p] += apply_swaps(&mut members[p], &mut selected[p], plan);
+        }
+    }
+    Ok(swaps_done)
 }

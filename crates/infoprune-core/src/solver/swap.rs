@@ -40,6 +40,107 @@ fn set_products(problem: &Problem, member: &[bool]) -> Vec<f64> {
         .collect()
 }
 
+/// `Σ_{u∈S} K_iu` for one row, in `f64`, in column order (the same sum [`set_products`] forms).
+fn row_product(problem: &Problem, member: &[bool], i: usize) -> f64 {
+    let (cols, vals) = problem.similarity().row(i);
+    cols.iter()
+        .zip(vals)
+        .filter(|(&j, _)| member[j as usize])
+        .map(|(_, &v)| v as f64)
+        .sum()
+}
+
+/// The exact change of `f` when `i ∈ S` is swapped for `j ∉ S`.
+fn exact_change(problem: &Problem, member: &[bool], i: usize, j: usize) -> f64 {
+    let s = problem.scores();
+    let two_alpha = 2.0 * problem.alpha();
+    let g = s[j] as f64 - two_alpha * row_product(problem, member, j);
+    let l = s[i] as f64 - two_alpha * row_product(problem, member, i);
+    g - l + two_alpha * problem.similarity().get(i, j) as f64
+}
+
+/// One round of swap refinement for the set `member`, given each sample's value
+/// `v_i = s_i − 2α Σ_{u∈S} K_iu` (the gain of adding an outsider, the value of keeping an insider)
+/// in any precision, e.g. computed on a GPU. Pairs the best outsiders with the worst insiders (an
+/// outsider's best partner is the worst insider or one of its neighbours in `S`), keeps swaps whose
+/// elements touch no other kept swap's elements in `K`, and re-checks each swap's change exactly in
+/// `f64` before keeping it, so applying all of them never lowers `f`.
+pub fn plan_swaps(problem: &Problem, member: &[bool], values: &[f64]) -> Vec<(usize, usize)> {
+    let n = problem.n();
+    let s = problem.scores();
+    let two_alpha = 2.0 * problem.alpha();
+    let csr = problem.similarity();
+    let k_max = csr.values().iter().fold(0.0f32, |m, &v| m.max(v)) as f64;
+    let mut insiders: Vec<(f64, usize)> = (0..n)
+        .filter(|&i| member[i])
+        .map(|i| (values[i], i))
+        .collect();
+    if insiders.is_empty() || insiders.len() == n {
+        return Vec::new();
+    }
+    insiders.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let worst_kept = insiders[0].0;
+    let scale = insiders
+        .iter()
+        .map(|p| p.0.abs())
+        .fold(
+            s.iter().fold(0.0f64, |m, &v| m.max(v.abs() as f64)),
+            f64::max,
+        )
+        .max(f64::MIN_POSITIVE);
+    let min_gain = MIN_RELATIVE_GAIN * scale;
+    // Only outsiders that could beat the worst insider even with the largest K_ij bonus matter.
+    let mut outsiders: Vec<(f64, usize)> = (0..n)
+        .filter(|&j| !member[j])
+        .map(|j| (values[j], j))
+        .filter(|&(g, _)| g - worst_kept + two_alpha * k_max > min_gain)
+        .collect();
+    outsiders.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+
+    let mut blocked = vec![false; n];
+    let mut swaps: Vec<(usize, usize)> = Vec::new();
+    let mut q = 0usize;
+    for &(g, j) in &outsiders {
+        if blocked[j] {
+            continue;
+        }
+        while q < insiders.len() && blocked[insiders[q].1] {
+            q += 1;
+        }
+        if q >= insiders.len() {
+            break;
+        }
+        let (l_worst, worst) = insiders[q];
+        if g - l_worst + two_alpha * k_max <= min_gain {
+            // Outsiders come in falling g: none after this one can improve either.
+            break;
+        }
+        let mut best = (g - l_worst + two_alpha * csr.get(worst, j) as f64, worst);
+        let (cols, vals) = csr.row(j);
+        for (&i, &kij) in cols.iter().zip(vals) {
+            let i = i as usize;
+            if member[i] && !blocked[i] {
+                let change = g - values[i] + two_alpha * kij as f64;
+                if change > best.0 || (change == best.0 && i < best.1) {
+                    best = (change, i);
+                }
+            }
+        }
+        let (change, i) = best;
+        if change <= min_gain || exact_change(problem, member, i, j) <= min_gain {
+            continue;
+        }
+        swaps.push((i, j));
+        for v in [i, j] {
+            blocked[v] = true;
+            for &u in csr.row(v).0 {
+                blocked[u as usize] = true;
+            }
+        }
+    }
+    swaps
+}
+
 /// Improves the sorted set `selected` in place by up to `rounds` rounds of exact swaps.
 pub fn swap_refinement(
     problem: &Problem,
@@ -50,117 +151,48 @@ pub fn swap_refinement(
     let n = problem.n();
     let s = problem.scores();
     let two_alpha = 2.0 * problem.alpha();
-    let csr = problem.similarity();
-    let k_max = csr.values().iter().fold(0.0f32, |m, &v| m.max(v)) as f64;
     let mut member = vec![false; n];
     for &i in selected.iter() {
         member[i] = true;
     }
     let mut stats = SwapStats::default();
-    if selected.len() == n || selected.is_empty() {
-        return stats;
-    }
-    let mut blocked = vec![false; n];
-    let mut touched: Vec<usize> = Vec::new();
     progress.start(Stage::Refine, rounds as u64);
     for _ in 0..rounds {
+        if selected.len() == n || selected.is_empty() {
+            break;
+        }
         stats.rounds += 1;
         let y = set_products(problem, &member);
-        let value = |i: usize| s[i] as f64 - two_alpha * y[i];
-        let mut insiders: Vec<(f64, usize)> = selected.iter().map(|&i| (value(i), i)).collect();
-        insiders.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let worst_kept = insiders[0].0;
-        let scale = insiders
-            .iter()
-            .map(|p| p.0.abs())
-            .fold(
-                s.iter().fold(0.0f64, |m, &v| m.max(v.abs() as f64)),
-                f64::max,
-            )
-            .max(f64::MIN_POSITIVE);
-        let min_gain = MIN_RELATIVE_GAIN * scale;
-        // Only outsiders that could beat the worst insider even with the largest K_ij bonus matter.
-        let mut outsiders: Vec<(f64, usize)> = (0..n)
-            .filter(|&j| !member[j])
-            .map(|j| (value(j), j))
-            .filter(|&(g, _)| g - worst_kept + two_alpha * k_max > min_gain)
-            .collect();
-        outsiders.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-
-        let mut swaps: Vec<(usize, usize)> = Vec::new();
-        let mut q = 0usize;
-        for &(g, j) in &outsiders {
-            if blocked[j] {
-                continue;
-            }
-            while q < insiders.len() && blocked[insiders[q].1] {
-                q += 1;
-            }
-            if q >= insiders.len() {
-                break;
-            }
-            let (l_worst, worst) = insiders[q];
-            if g - l_worst + two_alpha * k_max <= min_gain {
-                // Outsiders come in falling g: none after this one can improve either.
-                break;
-            }
-            // K_ij > 0 only for neighbours of j, so j's best partner is the worst insider or one of
-            // its neighbours inside S: checking those makes this an exhaustive 1-swap search for j.
-            let mut best = (g - l_worst + two_alpha * csr.get(worst, j) as f64, worst);
-            let (cols, vals) = csr.row(j);
-            for (&i, &kij) in cols.iter().zip(vals) {
-                let i = i as usize;
-                if member[i] && !blocked[i] {
-                    let change = g - value(i) + two_alpha * kij as f64;
-                    if change > best.0 || (change == best.0 && i < best.1) {
-                        best = (change, i);
-                    }
-                }
-            }
-            let (change, i) = best;
-            if change <= min_gain {
-                continue;
-            }
-            swaps.push((i, j));
-            for v in [i, j] {
-                blocked[v] = true;
-                touched.push(v);
-                for &u in csr.row(v).0 {
-                    blocked[u as usize] = true;
-                    touched.push(u as usize);
-                }
-            }
-        }
-        for &v in &touched {
-            blocked[v] = false;
-        }
-        touched.clear();
+        let values: Vec<f64> = (0..n).map(|i| s[i] as f64 - two_alpha * y[i]).collect();
+        let swaps = plan_swaps(problem, &member, &values);
         progress.advance(1);
         if swaps.is_empty() {
             break;
         }
-        stats.swaps += swaps.len();
-        for (i, j) in swaps {
-            member[i] = false;
-            member[j] = true;
-        }
-        selected.clear();
-        selected.extend((0..n).filter(|&i| member[i]));
+        stats.swaps += apply_swaps(&mut member, selected, &swaps);
     }
     progress.finish(Stage::Refine);
-    selected.sort_unstable();
     stats
 }
 
-/// Whether swapping `i ∈ S` for `j ∉ S` changes `f(S)` by `g_j − l_i + 2α K_ij` (used by tests and
-/// by backends that want to verify their gains).
+/// Applies `swaps` (`i` out, `j` in) to `member` and rewrites `selected` sorted; returns how many.
+pub fn apply_swaps(
+    member: &mut [bool],
+    selected: &mut Vec<usize>,
+    swaps: &[(usize, usize)],
+) -> usize {
+    for &(i, j) in swaps {
+        member[i] = false;
+        member[j] = true;
+    }
+    selected.clear();
+    selected.extend((0..member.len()).filter(|&i| member[i]));
+    swaps.len()
+}
+
+/// The change of `f(S)` when `i ∈ S` is swapped for `j ∉ S`: `g_j − l_i + 2α K_ij`, in `f64`.
 pub fn swap_change(problem: &Problem, member: &[bool], i: usize, j: usize) -> f64 {
-    let y = set_products(problem, member);
-    let s = problem.scores();
-    let two_alpha = 2.0 * problem.alpha();
-    let g = s[j] as f64 - two_alpha * y[j];
-    let l = s[i] as f64 - two_alpha * y[i];
-    g - l + two_alpha * problem.similarity().get(i, j) as f64
+    exact_change(problem, member, i, j)
 }
 
 #[cfg(test)]
