@@ -1,6 +1,7 @@
 //! Instances shared by the unit tests.
 
-use crate::csr::{CsrSimilarity, DuplicatePolicy, SymmetryCheck};
+use crate::backend::conformance::random_graph;
+use crate::csr::CsrSimilarity;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -8,19 +9,5 @@ use rand_chacha::ChaCha8Rng;
 pub fn random_instance(n: usize, degree: usize, seed: u64) -> (Vec<f32>, CsrSimilarity) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let scores: Vec<f32> = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
-    let mut triplets = Vec::new();
-    for i in 0..n as u32 {
-        for _ in 0..degree {
-            let j = rng.random_range(0..n as u32);
-            if j != i {
-                let v = rng.random_range(0.05f32..1.0);
-                triplets.push((i, j, v));
-                triplets.push((j, i, v));
-            }
-        }
-    }
-    let k =
-        CsrSimilarity::from_triplets(n, &triplets, DuplicatePolicy::Max, SymmetryCheck::Require)
-            .unwrap();
-    (scores, k)
+    (scores, random_graph(n, degree, seed ^ 0x9e37_79b9))
 }

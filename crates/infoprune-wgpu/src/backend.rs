@@ -8,10 +8,11 @@ use crate::solver::{
     base_params, read_top_k, record_projection, record_top_k, refine_batch, relaxed_ascent,
 };
 use infoprune_core::backend::{
-    validate_segments, Backend, BackendLimits, CpuBackend, ProblemBatch,
+    validate_segments, validate_spmm, validate_top_k, Backend, BackendLimits, CpuBackend,
+    ProblemBatch,
 };
 use infoprune_core::csr::CsrSimilarity;
-use infoprune_core::error::{check_finite, CoreError, Result};
+use infoprune_core::error::{check_finite, Result};
 use infoprune_core::knn::KnnConfig;
 use infoprune_core::objective::objective;
 use infoprune_core::progress::Progress;
@@ -89,6 +90,37 @@ impl GpuBackend {
     pub fn context(&self) -> &GpuContext {
         &self.ctx
     }
+
+    /// A batch of segments without a graph (for projection and top-k): budgets per segment and
+    /// the given slots filled.
+    fn segment_batch(
+        &self,
+        offsets: &[usize],
+        budgets: &[usize],
+        slots: &[(u32, &[f32])],
+    ) -> Result<GpuBatch> {
+        let n = offsets.last().copied().unwrap_or(0);
+        let mut vecs = vec![0.0f32; n * slot::COUNT as usize];
+        for &(which, values) in slots {
+            vecs[which as usize * n..(which as usize + 1) * n].copy_from_slice(values);
+        }
+        let states = budgets
+            .iter()
+            .map(|&k| ProblemState {
+                k: k as f32,
+                ..ProblemState::default()
+            })
+            .collect();
+        let empty = CsrSimilarity::empty(n);
+        Ok(GpuBatch::new(
+            &self.ctx,
+            &self.kernels,
+            &Layout::new(offsets),
+            &empty,
+            states,
+            &vecs,
+        )?)
+    }
 }
 
 impl Backend for GpuBackend {
@@ -110,15 +142,8 @@ impl Backend for GpuBackend {
     }
 
     fn spmm(&self, graph: &CsrSimilarity, x: &[f32], nrhs: usize) -> Result<Vec<f32>> {
+        validate_spmm(graph, x, nrhs)?;
         let n = graph.n();
-        if nrhs == 0 || x.len() != n * nrhs {
-            return Err(CoreError::ShapeMismatch {
-                what: format!("x length vs n × nrhs (nrhs = {nrhs})"),
-                expected: n * nrhs,
-                found: x.len(),
-            });
-        }
-        check_finite("x", x)?;
         let layout = Layout::new(&[0, n]);
         let mut vecs = vec![0.0f32; (n * slot::COUNT as usize).max(2 * n * nrhs)];
         vecs[..n * nrhs].copy_from_slice(x);
@@ -155,19 +180,7 @@ impl Backend for GpuBackend {
     fn project(&self, offsets: &[usize], v: &[f32], budgets: &[usize]) -> Result<Vec<f32>> {
         validate_segments(offsets, v.len(), budgets)?;
         check_finite("v", v)?;
-        let n = v.len();
-        let layout = Layout::new(offsets);
-        let mut vecs = vec![0.0f32; n * slot::COUNT as usize];
-        vecs[slot::V as usize * n..(slot::V as usize + 1) * n].copy_from_slice(v);
-        let states = budgets
-            .iter()
-            .map(|&k| ProblemState {
-                k: k as f32,
-                ..ProblemState::default()
-            })
-            .collect();
-        let empty = CsrSimilarity::empty(n);
-        let gpu = GpuBatch::new(&self.ctx, &self.kernels, &layout, &empty, states, &vecs)?;
+        let gpu = self.segment_batch(offsets, budgets, &[(slot::V, v)])?;
         let params = gpu.params(
             &self.ctx,
             &self.kernels,
@@ -189,31 +202,9 @@ impl Backend for GpuBackend {
         s: &[f32],
         budgets: &[usize],
     ) -> Result<Vec<Vec<usize>>> {
-        validate_segments(offsets, x.len(), budgets)?;
-        if s.len() != x.len() {
-            return Err(CoreError::ShapeMismatch {
-                what: "s vs x".into(),
-                expected: x.len(),
-                found: s.len(),
-            });
-        }
-        check_finite("x", x)?;
-        check_finite("s", s)?;
+        validate_top_k(offsets, x, s, budgets)?;
         check_local_indices(offsets)?;
-        let n = x.len();
-        let layout = Layout::new(offsets);
-        let mut vecs = vec![0.0f32; n * slot::COUNT as usize];
-        vecs[slot::S as usize * n..(slot::S as usize + 1) * n].copy_from_slice(s);
-        vecs[slot::X as usize * n..(slot::X as usize + 1) * n].copy_from_slice(x);
-        let states = budgets
-            .iter()
-            .map(|&k| ProblemState {
-                k: k as f32,
-                ..ProblemState::default()
-            })
-            .collect();
-        let empty = CsrSimilarity::empty(n);
-        let gpu = GpuBatch::new(&self.ctx, &self.kernels, &layout, &empty, states, &vecs)?;
+        let gpu = self.segment_batch(offsets, budgets, &[(slot::S, s), (slot::X, x)])?;
         let params = gpu.params(&self.ctx, &self.kernels, Params::default());
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {

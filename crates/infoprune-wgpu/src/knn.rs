@@ -242,16 +242,7 @@ fn gpu_lists(
         label: Some("infoprune knn"),
         source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/knn.wgsl").into()),
     });
-    let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    };
+    let storage = crate::kernels::storage_entry;
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("infoprune knn"),
         entries: &[

@@ -1,8 +1,10 @@
 //! The CPU backend: the reference implementation, rayon-parallel over the problems of a batch.
 
-use super::{validate_segments, Backend, BackendLimits, ProblemBatch};
+use super::{
+    validate_segments, validate_spmm, validate_top_k, Backend, BackendLimits, ProblemBatch,
+};
 use crate::csr::CsrSimilarity;
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::knn::{knn_graph, KnnConfig};
 use crate::progress::{Progress, Silent};
 use crate::projection::capped_simplex_projection;
@@ -24,15 +26,8 @@ impl Backend for CpuBackend {
     }
 
     fn spmm(&self, graph: &CsrSimilarity, x: &[f32], nrhs: usize) -> Result<Vec<f32>> {
+        validate_spmm(graph, x, nrhs)?;
         let n = graph.n();
-        if nrhs == 0 || x.len() != n * nrhs {
-            return Err(CoreError::ShapeMismatch {
-                what: format!("x length vs n × nrhs (nrhs = {nrhs})"),
-                expected: n * nrhs,
-                found: x.len(),
-            });
-        }
-        crate::error::check_finite("x", x)?;
         let mut y = vec![0.0f32; n * nrhs];
         if nrhs == 1 {
             graph.spmv(x, &mut y);
@@ -66,16 +61,7 @@ impl Backend for CpuBackend {
         s: &[f32],
         budgets: &[usize],
     ) -> Result<Vec<Vec<usize>>> {
-        validate_segments(offsets, x.len(), budgets)?;
-        if s.len() != x.len() {
-            return Err(CoreError::ShapeMismatch {
-                what: "s vs x".into(),
-                expected: x.len(),
-                found: s.len(),
-            });
-        }
-        crate::error::check_finite("x", x)?;
-        crate::error::check_finite("s", s)?;
+        validate_top_k(offsets, x, s, budgets)?;
         Ok((0..budgets.len())
             .into_par_iter()
             .map(|p| {

@@ -125,3 +125,33 @@ pub fn validate_segments(offsets: &[usize], len: usize, budgets: &[usize]) -> Re
     }
     Ok(())
 }
+
+/// Checks the arguments of [`Backend::top_k`]: segments as in [`validate_segments`], `s` as long as
+/// `x`, both finite.
+pub fn validate_top_k(offsets: &[usize], x: &[f32], s: &[f32], budgets: &[usize]) -> Result<()> {
+    use crate::error::{check_finite, CoreError};
+    validate_segments(offsets, x.len(), budgets)?;
+    if s.len() != x.len() {
+        return Err(CoreError::ShapeMismatch {
+            what: "s vs x".into(),
+            expected: x.len(),
+            found: s.len(),
+        });
+    }
+    check_finite("x", x)?;
+    check_finite("s", s)
+}
+
+/// Checks the arguments of [`Backend::spmm`]: `x` holds `n · nrhs` finite values, `nrhs ≥ 1`.
+pub fn validate_spmm(graph: &CsrSimilarity, x: &[f32], nrhs: usize) -> Result<()> {
+    use crate::error::{check_finite, CoreError};
+    let n = graph.n();
+    if nrhs == 0 || x.len() != n * nrhs {
+        return Err(CoreError::ShapeMismatch {
+            what: format!("x length vs n × nrhs (nrhs = {nrhs})"),
+            expected: n * nrhs,
+            found: x.len(),
+        });
+    }
+    check_finite("x", x)
+}
