@@ -4,21 +4,27 @@
 /// The stages a selection goes through, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
+    /// Cutting the dataset into partitions.
+    Partition,
     /// Building the kNN similarity graph.
     Graph,
     /// Iterating a relaxed solver (or adding elements greedily).
     Solve,
     /// Swap refinement after rounding.
     Refine,
+    /// Writing the outputs.
+    Write,
 }
 
 impl Stage {
     /// Human-readable name.
     pub fn name(self) -> &'static str {
         match self {
+            Stage::Partition => "partition",
             Stage::Graph => "knn graph",
             Stage::Solve => "solve",
             Stage::Refine => "refine",
+            Stage::Write => "write",
         }
     }
 }

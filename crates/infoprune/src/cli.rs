@@ -4,6 +4,9 @@ use crate::backend_choice::{open_backend, BackendArg};
 use crate::demo;
 use crate::error::{Error, Result};
 use crate::npy::{self, Overwrite};
+use crate::npy_map::MappedMatrix;
+use crate::partition::{PartitionConfig, PartitionMethod};
+use crate::pipeline::{Embeddings, Pruner, PrunerConfig, SampleInputs};
 use crate::progress_bars::Bars;
 use crate::report::Report;
 pub use crate::score_command::ScoreArgs;
@@ -11,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
 use infoprune_core::knn::Symmetrize;
 use infoprune_core::memory::{self, human_bytes};
+use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::sampling::Orientation;
 use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
 use infoprune_core::select::{Extras, SelectConfig, Selector};
@@ -164,6 +168,27 @@ pub enum ScoresHighArg {
     Easy,
 }
 
+/// `--partition`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PartitionArg {
+    /// Seeded random partitions of equal size.
+    Random,
+    /// One or more partitions per class label (needs --labels).
+    Class,
+    /// Spherical k-means clusters, split or merged to fit --partition-size.
+    Kmeans,
+}
+
+impl From<PartitionArg> for PartitionMethod {
+    fn from(p: PartitionArg) -> Self {
+        match p {
+            PartitionArg::Random => PartitionMethod::Random,
+            PartitionArg::Class => PartitionMethod::Class,
+            PartitionArg::Kmeans => PartitionMethod::KMeans,
+        }
+    }
+}
+
 /// `--symmetrize`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum SymmetrizeArg {
@@ -272,6 +297,15 @@ pub struct SelectArgs {
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
+    /// How the dataset is cut into independent partitions.
+    #[arg(long, value_enum, default_value = "random")]
+    pub partition: PartitionArg,
+    /// Largest partition (each gets its own kNN graph and problem).
+    #[arg(long, default_value_t = 50_000)]
+    pub partition_size: usize,
+    /// Keep each class's share of the budget (needs --labels).
+    #[arg(long)]
+    pub class_quota: bool,
     /// Replace existing output files.
     #[arg(long)]
     pub force: bool,
@@ -460,7 +494,8 @@ pub(crate) fn score_from_logits(
 
 /// The per-sample inputs of `select`, all indexed like the embeddings' rows.
 struct Inputs {
-    embeddings: Array2<f32>,
+    /// The whole matrix, when it had to be read (for `--drop-nonfinite`); otherwise the map is used.
+    embeddings: Option<Array2<f32>>,
     scores: Option<Vec<f32>>,
     noise: Option<Vec<f32>>,
     labels: Option<Vec<i64>>,
@@ -471,16 +506,19 @@ impl Inputs {
     /// Removes every sample with a NaN or infinite value in any float input; returns the inputs
     /// that remain and the original index of each remaining row.
     fn drop_nonfinite(self) -> Result<(Inputs, Vec<usize>)> {
+        let embeddings = self
+            .embeddings
+            .expect("drop_nonfinite is called with the matrix read");
         let finite = |v: &Option<Vec<f32>>, i: usize| v.as_ref().is_none_or(|v| v[i].is_finite());
-        let rows: Vec<usize> = (0..self.embeddings.nrows())
+        let rows: Vec<usize> = (0..embeddings.nrows())
             .filter(|&i| {
-                self.embeddings.row(i).iter().all(|v| v.is_finite())
+                embeddings.row(i).iter().all(|v| v.is_finite())
                     && finite(&self.scores, i)
                     && finite(&self.noise, i)
                     && finite(&self.aum, i)
             })
             .collect();
-        if rows.is_empty() && self.embeddings.nrows() > 0 {
+        if rows.is_empty() && embeddings.nrows() > 0 {
             return Err(Error::Usage(
                 "--drop-nonfinite: every sample has a non-finite value; nothing is left".into(),
             ));
@@ -489,7 +527,7 @@ impl Inputs {
             v.map(|v| rows.iter().map(|&i| v[i]).collect())
         }
         let kept = Inputs {
-            embeddings: self.embeddings.select(Axis(0), &rows),
+            embeddings: Some(embeddings.select(Axis(0), &rows)),
             scores: pick(self.scores, &rows),
             noise: pick(self.noise, &rows),
             labels: pick(self.labels, &rows),
@@ -546,8 +584,8 @@ pub fn select(args: &SelectArgs) -> Result<()> {
 
     let estimate = check_memory(args)?;
     let read_start = Instant::now();
-    let embeddings = npy::read_f32_matrix(&args.embeddings)?;
-    let n = embeddings.nrows();
+    let mapped = MappedMatrix::open(&args.embeddings)?;
+    let n = mapped.nrows();
     let labels = args
         .labels
         .as_deref()
@@ -567,8 +605,8 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         )?),
         _ => None,
     };
-    let inputs = Inputs {
-        embeddings,
+    let mut inputs = Inputs {
+        embeddings: None,
         scores,
         noise: args
             .noise
@@ -582,32 +620,44 @@ pub fn select(args: &SelectArgs) -> Result<()> {
             .map(|p| read_vector(p, "aum", n))
             .transpose()?,
     };
-    let read_seconds = read_start.elapsed().as_secs_f64();
-
     let k = resolve_budget(args.keep, args.budget, n)?;
-    let (inputs, rows) = if args.drop_nonfinite {
-        let (kept, rows) = inputs.drop_nonfinite()?;
-        (kept, Some(rows))
-    } else {
-        (inputs, None)
+    let mut rows = None;
+    if args.drop_nonfinite {
+        inputs.embeddings = Some(mapped.gather(&(0..n).collect::<Vec<_>>())?);
+        let (kept, kept_rows) = inputs.drop_nonfinite()?;
+        inputs = kept;
+        rows = Some(kept_rows);
+    }
+    let read_seconds = read_start.elapsed().as_secs_f64();
+    let embeddings = match &inputs.embeddings {
+        Some(e) => Embeddings::View(e.view()),
+        None => Embeddings::Mapped(&mapped),
     };
-    let selector =
-        Selector::with_backend(args.config(k)?, open_backend(args.backend, args.quiet)?)?;
-    let extras = Extras {
-        labels: inputs.labels.as_deref(),
-        aum: inputs.aum.as_deref(),
-        embeddings: None,
+
+    let config = PrunerConfig {
+        select: args.config(k)?,
+        partition: PartitionConfig {
+            method: args.partition.into(),
+            max_size: args.partition_size,
+            seed: args.seed,
+            ..PartitionConfig::default()
+        },
+        class_quota: args.class_quota,
     };
-    let mut selection = selector.run_with_extras(
-        inputs.embeddings.view(),
-        inputs.scores.as_deref(),
-        inputs.noise.as_deref(),
-        extras,
+    let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
+    let mut pruned = pruner.run(
+        embeddings,
+        SampleInputs {
+            scores: inputs.scores.as_deref(),
+            labels: inputs.labels.as_deref(),
+            noise: inputs.noise.as_deref(),
+            aum: inputs.aum.as_deref(),
+        },
         &bars,
     )?;
     let dropped_nonfinite = match &rows {
         Some(rows) => {
-            for i in &mut selection.indices {
+            for i in &mut pruned.indices {
                 *i = rows[*i];
             }
             n - rows.len()
@@ -615,38 +665,39 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         None => 0,
     };
 
+    bars.start(Stage::Write, 1);
     let write_start = Instant::now();
-    let kept: Vec<i64> = selection.indices.iter().map(|&i| i as i64).collect();
+    let kept: Vec<i64> = pruned.indices.iter().map(|&i| i as i64).collect();
     npy::write_i64_vector(&args.out, &kept, overwrite(args.force))?;
     let write_seconds = write_start.elapsed().as_secs_f64();
     if let Some(path) = &args.report {
-        let beta = match selector.config().alpha {
-            AlphaRule::Beta(b) => Some(b),
-            AlphaRule::Fixed(_) => None,
-        };
         let mut report = Report::new(
-            &selection,
-            beta,
-            args.neighbors,
-            args.seed,
+            &pruned,
+            &config,
+            n,
             &[("read", read_seconds), ("write", write_seconds)],
         );
-        report.n = n;
         report.dropped_nonfinite = dropped_nonfinite;
         report.estimated_peak_bytes = estimate;
-        report.backend = selector.backend().name();
+        report.backend = pruner.backend_ref().name();
         npy::write_atomic(path, report.to_json().as_bytes(), overwrite(args.force))?;
     }
+    bars.finish(Stage::Write);
     if !args.quiet {
         eprintln!(
-            "kept {} of {} samples ({}{}), f(S) = {:.6}, α = {:.4e}, {} noisy and {} non-finite dropped, {:.2} s → {}",
-            selection.k,
+            "kept {} of {} samples ({}{}), f(S) = {:.6}, {} partition(s) in {} batch(es), {} noisy and {} non-finite dropped, {:.2} s → {}",
+            kept.len(),
             n,
-            selection.method.name(),
-            selection.solver.map(|s| format!("/{}", s.name())).unwrap_or_default(),
-            selection.objective,
-            selection.alpha,
-            selection.dropped_noisy,
+            config.select.method.name(),
+            if config.select.method == Method::InfoMax {
+                format!("/{}", config.select.solver.name())
+            } else {
+                String::new()
+            },
+            pruned.objective,
+            pruned.partitions.len(),
+            pruned.batches,
+            pruned.dropped_noisy,
             dropped_nonfinite,
             started.elapsed().as_secs_f64(),
             args.out.display()

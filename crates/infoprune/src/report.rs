@@ -1,6 +1,9 @@
 //! The JSON report `select --report` writes.
 
-use infoprune_core::select::Selection;
+use crate::partition::PartitionMethod;
+use crate::pipeline::{Pruned, PrunerConfig};
+use infoprune_core::importance::{AlphaRule, Representativeness};
+use infoprune_core::solver::Method;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -17,7 +20,7 @@ pub struct Report {
     pub method: &'static str,
     /// Relaxed solver (`pg`, `mirror`), for infomax.
     pub solver: Option<&'static str>,
-    /// Pairwise weight in use.
+    /// Pairwise weight in use (the mean over partitions when there are several).
     pub alpha: f64,
     /// `β` when `α` came from the default rule.
     pub beta: Option<f64>,
@@ -45,49 +48,76 @@ pub struct Report {
     pub backend: String,
     /// Seed used.
     pub seed: u64,
-    /// Seconds per phase (read, noise, graph, importance, solve, round, refine, write).
+    /// Partitions the data was cut into.
+    pub partitions: usize,
+    /// How it was cut (`random`, `class`, `kmeans`).
+    pub partition_method: &'static str,
+    /// Batches the partitions were solved in.
+    pub batches: usize,
+    /// Seconds per phase (read, partition, graph, solve, write).
     pub seconds: BTreeMap<String, f64>,
     /// Seconds in total.
     pub total_seconds: f64,
 }
 
+/// The name `--partition` uses for a method.
+fn partition_method_name(method: PartitionMethod) -> &'static str {
+    match method {
+        PartitionMethod::Random => "random",
+        PartitionMethod::Class => "class",
+        PartitionMethod::KMeans => "kmeans",
+    }
+}
+
 impl Report {
-    /// The report of `selection`, with the extra phases the CLI timed itself.
+    /// The report of a pipeline run, with the phases the CLI timed itself.
     pub fn new(
-        selection: &Selection,
-        beta: Option<f64>,
-        neighbors: usize,
-        seed: u64,
+        pruned: &Pruned,
+        config: &PrunerConfig,
+        n: usize,
         extra_phases: &[(&str, f64)],
     ) -> Self {
+        let select = &config.select;
         let mut seconds: BTreeMap<String, f64> = BTreeMap::new();
-        for &(p, s) in selection.timings.phases().iter() {
+        for &(p, s) in pruned.timings.phases() {
             seconds.insert(p.to_string(), s);
         }
         for &(p, s) in extra_phases {
             *seconds.entry(p.to_string()).or_default() += s;
         }
         let total_seconds = seconds.values().sum();
+        let solved: Vec<_> = pruned.partitions.iter().filter(|p| p.k > 0).collect();
+        let alpha = solved.iter().map(|p| p.alpha).sum::<f64>() / solved.len().max(1) as f64;
+        let solver_method = matches!(select.method, Method::InfoMax);
         Self {
             version: env!("CARGO_PKG_VERSION"),
-            n: selection.n,
-            k: selection.k,
-            method: selection.method.name(),
-            solver: selection.solver.map(|s| s.name()),
-            alpha: selection.alpha,
-            beta,
-            gamma: selection.gamma,
-            objective: selection.objective,
-            neighbors,
-            graph_nnz: selection.graph_nnz,
-            dropped_noisy: selection.dropped_noisy,
+            n,
+            k: select.k,
+            method: select.method.name(),
+            solver: solver_method.then(|| select.solver.name()),
+            alpha,
+            beta: match select.alpha {
+                AlphaRule::Beta(b) => Some(b),
+                AlphaRule::Fixed(_) => None,
+            },
+            gamma: match select.representativeness {
+                Representativeness::Auto => 1.0 - select.k as f64 / n as f64,
+                Representativeness::Fixed(g) => g,
+            },
+            objective: pruned.objective,
+            neighbors: select.knn.neighbors,
+            graph_nnz: pruned.partitions.iter().map(|p| p.nnz).sum(),
+            dropped_noisy: pruned.dropped_noisy,
             dropped_nonfinite: 0,
             estimated_peak_bytes: 0,
-            iterations: selection.iterations,
-            converged: selection.converged,
-            swaps: selection.swaps,
-            seed,
+            iterations: solved.iter().map(|p| p.iterations).max().unwrap_or(0),
+            converged: solved.iter().all(|p| p.converged),
+            swaps: solved.iter().map(|p| p.swaps).sum(),
+            seed: select.seed,
             backend: String::new(),
+            partitions: pruned.partitions.len(),
+            partition_method: partition_method_name(config.partition.method),
+            batches: pruned.batches,
             seconds,
             total_seconds,
         }

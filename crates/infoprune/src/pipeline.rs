@@ -1,0 +1,464 @@
+//! The million-sample pipeline (SPEC §1.4): noise cutoff → partitions → budgets → batches that fit
+//! the backend → per-partition graphs and problems → batched solve → merged selection.
+//!
+//! Memory is bounded by the batch, not by n: embeddings can come from a memory map, rows are
+//! gathered one batch at a time, and only pairs inside a partition ever get a similarity.
+
+use crate::error::{Error, Result};
+use crate::npy_map::MappedMatrix;
+use crate::partition::{
+    class_quota_budgets, partition, partition_budgets, PartitionConfig, PartitionMethod,
+};
+use infoprune_core::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
+use infoprune_core::importance::{NoiseCutoff, Representativeness};
+use infoprune_core::progress::{Progress, Silent, Stage};
+use infoprune_core::select::{Extras, Prepared, SelectConfig, Selector};
+use infoprune_core::solver::{Algorithm, Method, SolverParams};
+use infoprune_core::timing::Timings;
+use infoprune_core::CoreError;
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Where the embeddings come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Embeddings<'a> {
+    /// An in-memory matrix.
+    View(ArrayView2<'a, f32>),
+    /// A memory-mapped `.npy`.
+    Mapped(&'a MappedMatrix),
+}
+
+impl Embeddings<'_> {
+    /// Rows.
+    pub fn nrows(&self) -> usize {
+        match self {
+            Embeddings::View(v) => v.nrows(),
+            Embeddings::Mapped(m) => m.nrows(),
+        }
+    }
+
+    /// Columns.
+    pub fn ncols(&self) -> usize {
+        match self {
+            Embeddings::View(v) => v.ncols(),
+            Embeddings::Mapped(m) => m.ncols(),
+        }
+    }
+
+    /// Rejects a NaN or infinite value, naming its flat (row-major) index; blocks of rows are
+    /// read at a time so a mapped file is never loaded whole.
+    pub fn check_finite(&self) -> Result<()> {
+        const BLOCK: usize = 65_536;
+        let (n, d) = (self.nrows(), self.ncols());
+        if d == 0 {
+            return Err(CoreError::InvalidParameter {
+                name: "embeddings",
+                value: "d = 0".into(),
+                reason: "need at least one feature column",
+            }
+            .into());
+        }
+        let mut first = 0;
+        while first < n {
+            let rows: Vec<usize> = (first..(first + BLOCK).min(n)).collect();
+            let block = self.gather(&rows)?;
+            if let Some((flat, &value)) = block.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(CoreError::NonFinite {
+                    what: "embeddings",
+                    index: first * d + flat,
+                    value: value as f64,
+                }
+                .into());
+            }
+            first += BLOCK;
+        }
+        Ok(())
+    }
+
+    /// The given rows, as f32.
+    pub fn gather(&self, rows: &[usize]) -> Result<Array2<f32>> {
+        match self {
+            Embeddings::View(v) => Ok(v.select(ndarray::Axis(0), rows)),
+            Embeddings::Mapped(m) => Ok(m.gather(rows)?),
+        }
+    }
+}
+
+/// Everything the pipeline needs besides the data.
+#[derive(Debug, Clone)]
+pub struct PrunerConfig {
+    /// The selection (budget, method, solver, graph, importance, α, seed).
+    pub select: SelectConfig,
+    /// How samples are cut into partitions.
+    pub partition: PartitionConfig,
+    /// Keep each class's share of the budget (needs labels).
+    pub class_quota: bool,
+}
+
+impl PrunerConfig {
+    /// Keep `k`, SPEC defaults everywhere (random partitions of at most 50,000).
+    pub fn new(k: usize) -> Self {
+        Self {
+            select: SelectConfig::new(k),
+            partition: PartitionConfig::default(),
+            class_quota: false,
+        }
+    }
+}
+
+/// What one partition contributed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionStats {
+    /// Samples in the partition.
+    pub size: usize,
+    /// Samples kept from it.
+    pub k: usize,
+    /// Its `f(S)` (partitions do not interact, so the total is the sum).
+    pub objective: f64,
+    /// Solver iterations.
+    pub iterations: usize,
+    /// Its pairwise weight.
+    pub alpha: f64,
+    /// Stored entries of its similarity graph.
+    pub nnz: usize,
+    /// Whether its solver converged.
+    pub converged: bool,
+    /// Swaps its refinement applied.
+    pub swaps: usize,
+}
+
+/// The outcome of a pipeline run.
+#[derive(Debug, Clone)]
+pub struct Pruned {
+    /// Kept rows of the input, sorted, exactly k.
+    pub indices: Vec<usize>,
+    /// Per-partition figures, in partition order.
+    pub partitions: Vec<PartitionStats>,
+    /// Σ of the partitions' `f(S)`.
+    pub objective: f64,
+    /// Samples dropped by the noise cutoff.
+    pub dropped_noisy: usize,
+    /// Batches the partitions were solved in.
+    pub batches: usize,
+    /// Seconds per stage: `partition`, `graph`, `solve`.
+    pub timings: Timings,
+}
+
+/// Per-sample inputs besides the embeddings, all of length n (or absent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SampleInputs<'a> {
+    /// Importance (high = keep).
+    pub scores: Option<&'a [f32]>,
+    /// Class labels.
+    pub labels: Option<&'a [i64]>,
+    /// Noise signal (high = likely mislabeled).
+    pub noise: Option<&'a [f32]>,
+    /// Area under the margin (CCS's cutoff).
+    pub aum: Option<&'a [f32]>,
+}
+
+/// The pipeline: a configuration and a backend.
+pub struct Pruner {
+    config: PrunerConfig,
+    backend: Arc<dyn Backend>,
+}
+
+impl Pruner {
+    /// A pruner on the CPU backend.
+    pub fn new(config: PrunerConfig) -> Self {
+        Self {
+            config,
+            backend: Arc::new(CpuBackend),
+        }
+    }
+
+    /// Runs on `backend` instead.
+    pub fn backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// The backend in use.
+    pub fn backend_ref(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// Selects `k` samples of `embeddings`.
+    pub fn run(
+        &self,
+        embeddings: Embeddings,
+        inputs: SampleInputs,
+        progress: &dyn Progress,
+    ) -> Result<Pruned> {
+        let n = embeddings.nrows();
+        let k = self.config.select.k;
+        if n == 0 {
+            return Err(CoreError::Empty { what: "embeddings" }.into());
+        }
+        if k == 0 || k > n {
+            return Err(CoreError::InvalidBudget { k, n }.into());
+        }
+        for (what, len) in [
+            ("scores", inputs.scores.map(<[f32]>::len)),
+            ("labels", inputs.labels.map(<[i64]>::len)),
+            ("noise", inputs.noise.map(<[f32]>::len)),
+            ("aum", inputs.aum.map(<[f32]>::len)),
+        ] {
+            if let Some(len) = len {
+                if len != n {
+                    return Err(CoreError::ShapeMismatch {
+                        what: format!("{what} length vs embedding rows"),
+                        expected: n,
+                        found: len,
+                    }
+                    .into());
+                }
+            }
+        }
+        // One pass over the embeddings before any work, so a bad value far into a mapped file fails
+        // the run at once rather than after hours of graphs.
+        embeddings.check_finite()?;
+        for (what, v) in [
+            ("scores", inputs.scores),
+            ("noise", inputs.noise),
+            ("aum", inputs.aum),
+        ] {
+            if let Some(v) = v {
+                infoprune_core::error::check_finite(what, v)?;
+            }
+        }
+        // Validate the configuration once, before any work.
+        Selector::with_backend(self.config.select.clone(), self.backend.clone())?;
+        if self.config.class_quota && inputs.labels.is_none() {
+            return Err(Error::Usage("--class-quota needs --labels".into()));
+        }
+        let mut timings = Timings::default();
+
+        // Noise cutoff over the whole dataset, before partitioning.
+        let start = Instant::now();
+        let dropped = match inputs.noise {
+            Some(noise) => self.config.select.noise_cutoff.noisiest(noise, k)?,
+            None => Vec::new(),
+        };
+        let mut keep = vec![true; n];
+        for &i in &dropped {
+            keep[i] = false;
+        }
+        let rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+        progress.start(Stage::Partition, 1);
+        // k-means needs every row at once; a mapped float32 file is viewed in place.
+        let gathered: Option<Array2<f32>> = match embeddings {
+            Embeddings::Mapped(m)
+                if self.config.partition.method == PartitionMethod::KMeans
+                    && m.view().is_none() =>
+            {
+                Some(m.gather(&(0..n).collect::<Vec<_>>())?)
+            }
+            _ => None,
+        };
+        let kmeans_view: Option<ArrayView2<f32>> =
+            if self.config.partition.method == PartitionMethod::KMeans {
+                match (&embeddings, &gathered) {
+                    (_, Some(all)) => Some(all.view()),
+                    (Embeddings::Mapped(m), None) => m.view(),
+                    (Embeddings::View(v), None) => Some(v.view()),
+                }
+            } else {
+                None
+            };
+        let partitions = partition(&rows, kmeans_view, inputs.labels, &self.config.partition)?;
+        let budgets = if self.config.class_quota {
+            let labels = inputs.labels.expect("checked above");
+            let mut classes: Vec<i64> = rows.iter().map(|&i| labels[i]).collect();
+            classes.sort_unstable();
+            classes.dedup();
+            class_quota_budgets(&partitions, labels, k, &classes)?
+        } else {
+            partition_budgets(&partitions, k)?
+        };
+        timings.add("partition", start.elapsed().as_secs_f64());
+        progress.advance(1);
+        progress.finish(Stage::Partition);
+
+        // Every partition shares the dataset's pruning ratio, and the cutoff has been applied.
+        let mut select = self.config.select.clone();
+        if select.representativeness == Representativeness::Auto {
+            select.representativeness = Representativeness::Fixed(1.0 - k as f64 / n as f64);
+        }
+        select.noise_cutoff = NoiseCutoff::Fraction(0.0);
+
+        let work: Vec<usize> = (0..partitions.len()).filter(|&p| budgets[p] > 0).collect();
+        let batches = self.plan(&partitions, &work);
+        let mut kept: Vec<usize> = Vec::with_capacity(k);
+        let mut stats = vec![
+            PartitionStats {
+                size: 0,
+                k: 0,
+                objective: 0.0,
+                iterations: 0,
+                alpha: 0.0,
+                nnz: 0,
+                converged: true,
+                swaps: 0,
+            };
+            partitions.len()
+        ];
+        for (p, part) in partitions.iter().enumerate() {
+            stats[p].size = part.len();
+        }
+        // One bar for graphs and solves: both advance per partition.
+        progress.start(Stage::Solve, work.len() as u64);
+        for batch in &batches {
+            let start = Instant::now();
+            let prepared: Vec<(usize, Prepared, Array2<f32>)> = batch
+                .par_iter()
+                .map(|&p| {
+                    let rows = &partitions[p];
+                    let e = embeddings.gather(rows)?;
+                    let scores: Option<Vec<f32>> =
+                        inputs.scores.map(|s| rows.iter().map(|&i| s[i]).collect());
+                    let selector = Selector::with_backend(
+                        SelectConfig {
+                            k: budgets[p],
+                            ..select.clone()
+                        },
+                        self.backend.clone(),
+                    )?;
+                    let prepared = selector
+                        .prepare(e.view(), scores.as_deref(), None, &Silent)
+                        .map_err(|err| original_index(err, rows, e.ncols()))?;
+                    Ok((p, prepared, e))
+                })
+                .collect::<Result<_>>()?;
+            timings.add("graph", start.elapsed().as_secs_f64());
+
+            let start = Instant::now();
+            let solver_method = matches!(select.method, Method::InfoMax | Method::Greedy);
+            if solver_method {
+                let algorithm = match select.method {
+                    Method::Greedy => Algorithm::LazyGreedy,
+                    _ => select.solver.into(),
+                };
+                let solver = SolverParams {
+                    algorithm,
+                    ..select.solver_params.clone()
+                }
+                .check()?;
+                let problems = prepared
+                    .iter()
+                    .map(|(_, prep, _)| {
+                        OwnedProblem::new(
+                            prep.importance.clone(),
+                            prep.graph.clone(),
+                            prep.k,
+                            prep.alpha,
+                        )
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let results = self
+                    .backend
+                    .solve(&ProblemBatch::new(problems), &solver, &Silent)?;
+                for ((p, prep, _), result) in prepared.iter().zip(results) {
+                    kept.extend(result.indices.iter().map(|&i| partitions[*p][prep.rows[i]]));
+                    stats[*p] = PartitionStats {
+                        size: partitions[*p].len(),
+                        k: prep.k,
+                        objective: result.objective,
+                        iterations: result.iterations,
+                        alpha: prep.alpha,
+                        nnz: prep.graph.nnz(),
+                        converged: result.converged,
+                        swaps: result.swaps,
+                    };
+                }
+            } else {
+                for (p, prep, e) in &prepared {
+                    let rows = &partitions[*p];
+                    let labels: Option<Vec<i64>> =
+                        inputs.labels.map(|l| rows.iter().map(|&i| l[i]).collect());
+                    let aum: Option<Vec<f32>> =
+                        inputs.aum.map(|a| rows.iter().map(|&i| a[i]).collect());
+                    let extras = Extras {
+                        labels: labels.as_deref(),
+                        aum: aum.as_deref(),
+                        embeddings: Some(e.view()),
+                    };
+                    let config = SelectConfig {
+                        k: prep.k,
+                        ..select.clone()
+                    };
+                    let sel = prep.select_with(&config, select.method, extras, &Silent)?;
+                    kept.extend(sel.indices.iter().map(|&i| rows[i]));
+                    stats[*p] = PartitionStats {
+                        size: rows.len(),
+                        k: prep.k,
+                        objective: sel.objective,
+                        iterations: sel.iterations,
+                        alpha: prep.alpha,
+                        nnz: prep.graph.nnz(),
+                        converged: sel.converged,
+                        swaps: sel.swaps,
+                    };
+                }
+            }
+            timings.add("solve", start.elapsed().as_secs_f64());
+            progress.advance(batch.len() as u64);
+        }
+        progress.finish(Stage::Solve);
+        kept.sort_unstable();
+        debug_assert_eq!(kept.len(), k);
+        Ok(Pruned {
+            objective: stats.iter().map(|s| s.objective).sum(),
+            indices: kept,
+            partitions: stats,
+            dropped_noisy: dropped.len(),
+            batches: batches.len(),
+            timings,
+        })
+    }
+
+    /// Groups the partitions to solve into batches: as many as fit the backend's limits (a
+    /// symmetrised kNN graph holds at most 2·m entries per row), and on the CPU no more than the
+    /// worker threads can build at once, so memory stays bounded by a batch.
+    fn plan(&self, partitions: &[Vec<usize>], work: &[usize]) -> Vec<Vec<usize>> {
+        let limits = self.backend.limits();
+        let m = self.config.select.knn.neighbors;
+        let cap = limits
+            .max_problems
+            .min(rayon::current_num_threads().max(1) * 4);
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let (mut rows, mut nnz) = (0usize, 0usize);
+        for &p in work {
+            let (r, z) = (partitions[p].len(), 2 * m * partitions[p].len());
+            let open = batches.last().map_or(0, Vec::len);
+            if open == 0 || open >= cap || !limits.fits(open + 1, rows + r, nnz + z) {
+                batches.push(Vec::new());
+                rows = 0;
+                nnz = 0;
+            }
+            batches.last_mut().expect("just opened").push(p);
+            rows += r;
+            nnz += z;
+        }
+        batches
+    }
+}
+
+/// Rewrites a non-finite-embedding error from a partition so that it names the original index.
+fn original_index(err: CoreError, rows: &[usize], d: usize) -> Error {
+    match err {
+        CoreError::NonFinite {
+            what: "embeddings",
+            index,
+            value,
+        } if d > 0 => CoreError::NonFinite {
+            what: "embeddings",
+            index: rows[index / d] * d + index % d,
+            value,
+        }
+        .into(),
+        other => other.into(),
+    }
+}

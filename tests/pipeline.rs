@@ -1,0 +1,237 @@
+//! The partitioned pipeline: equal to solving every partition alone, exact budgets and quotas,
+//! millions of rows with bounded memory, and clear errors.
+
+mod common;
+
+use common::*;
+use infoprune::partition::{partition, partition_budgets, PartitionConfig, PartitionMethod};
+use infoprune::pipeline::{Embeddings, Pruner, PrunerConfig, SampleInputs};
+use infoprune_core::backend::{Backend, CpuBackend};
+use infoprune_core::importance::Representativeness;
+use infoprune_core::progress::Silent;
+use infoprune_core::select::{SelectConfig, Selector};
+use ndarray::Array2;
+use std::sync::Arc;
+
+fn backends() -> Vec<Arc<dyn Backend>> {
+    let mut list: Vec<Arc<dyn Backend>> = vec![Arc::new(CpuBackend)];
+    match infoprune_wgpu::GpuBackend::new(&infoprune_wgpu::AdapterChoice::any()) {
+        Ok(gpu) => list.push(Arc::new(gpu)),
+        Err(e) if std::env::var("CI").is_err() => println!("wgpu skipped: {e}"),
+        Err(e) => panic!("CI must have a GPU adapter (lavapipe): {e}"),
+    }
+    list
+}
+
+#[test]
+fn partitioned_run_equals_solving_each_partition_alone() {
+    let n = 3000;
+    let e = clustered(n, 8, 21);
+    let scores: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32).collect();
+    let k = 300;
+    let part = PartitionConfig {
+        method: PartitionMethod::Random,
+        max_size: 700,
+        seed: 5,
+        ..PartitionConfig::default()
+    };
+    let rows: Vec<usize> = (0..n).collect();
+    let partitions = partition(&rows, None, None, &part).unwrap();
+    let budgets = partition_budgets(&partitions, k).unwrap();
+    assert!(partitions.len() >= 5);
+    for backend in backends() {
+        let config = PrunerConfig {
+            select: SelectConfig::new(k),
+            partition: part.clone(),
+            class_quota: false,
+        };
+        let pruned = Pruner::new(config)
+            .backend(backend.clone())
+            .run(
+                Embeddings::View(e.view()),
+                SampleInputs {
+                    scores: Some(&scores),
+                    ..SampleInputs::default()
+                },
+                &Silent,
+            )
+            .unwrap();
+        assert_eq!(pruned.indices.len(), k);
+        let mut alone = Vec::new();
+        let mut f_total = 0.0;
+        for (p, rows) in partitions.iter().enumerate() {
+            let sub = e.select(ndarray::Axis(0), rows);
+            let s: Vec<f32> = rows.iter().map(|&i| scores[i]).collect();
+            let config = SelectConfig::new(budgets[p])
+                .representativeness(Representativeness::Fixed(1.0 - k as f64 / n as f64));
+            let sel = Selector::with_backend(config, backend.clone())
+                .unwrap()
+                .run(sub.view(), Some(&s), None)
+                .unwrap();
+            f_total += sel.objective;
+            alone.extend(sel.indices.iter().map(|&i| rows[i]));
+        }
+        alone.sort_unstable();
+        assert_eq!(pruned.indices, alone, "{}", backend.name());
+        assert!((pruned.objective - f_total).abs() <= 1e-9 * f_total.abs().max(1.0));
+        for (p, stats) in pruned.partitions.iter().enumerate() {
+            assert_eq!(stats.k, budgets[p]);
+            assert_eq!(stats.size, partitions[p].len());
+        }
+    }
+}
+
+#[test]
+fn two_million_rows_with_small_partitions() {
+    let n = 2_000_000;
+    let d = 4;
+    // A cheap deterministic cloud: no RNG per element, so setup stays fast in debug builds.
+    let e = Array2::from_shape_fn((n, d), |(i, j)| {
+        let h = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (8 * j + 3);
+        (h % 1000) as f32 / 1000.0 - 0.5
+    });
+    let config = PrunerConfig {
+        select: SelectConfig::new(n / 10).neighbors(4),
+        partition: PartitionConfig {
+            max_size: 1000,
+            ..PartitionConfig::default()
+        },
+        class_quota: false,
+    };
+    let pruned = Pruner::new(config)
+        .run(Embeddings::View(e.view()), SampleInputs::default(), &Silent)
+        .unwrap();
+    assert_eq!(pruned.indices.len(), n / 10);
+    assert!(pruned.indices.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(pruned.partitions.len(), n / 1000);
+    assert!(pruned
+        .partitions
+        .iter()
+        .all(|p| p.size <= 1000 && p.k <= p.size));
+    assert_eq!(pruned.partitions.iter().map(|p| p.k).sum::<usize>(), n / 10);
+}
+
+#[test]
+fn class_quotas_hold_in_the_selection() {
+    let n = 2000;
+    let e = clustered(n, 6, 22);
+    // Imbalanced classes: 0 has 1000 samples, 1 has 600, 2 has 400.
+    let labels: Vec<i64> = (0..n)
+        .map(|i| {
+            if i < 1000 {
+                0
+            } else if i < 1600 {
+                1
+            } else {
+                2
+            }
+        })
+        .collect();
+    let config = PrunerConfig {
+        select: SelectConfig::new(200),
+        partition: PartitionConfig {
+            method: PartitionMethod::Class,
+            max_size: 300,
+            ..PartitionConfig::default()
+        },
+        class_quota: true,
+    };
+    let pruned = Pruner::new(config)
+        .run(
+            Embeddings::View(e.view()),
+            SampleInputs {
+                labels: Some(&labels),
+                ..SampleInputs::default()
+            },
+            &Silent,
+        )
+        .unwrap();
+    let per_class = |c: i64| pruned.indices.iter().filter(|&&i| labels[i] == c).count();
+    assert_eq!((per_class(0), per_class(1), per_class(2)), (100, 60, 40));
+}
+
+#[test]
+fn select_cli_partitions_and_reports_them() {
+    let fx = Fixture::new();
+    let e = fx.embeddings("e.npy", &clustered(1200, 6, 23));
+    let labels: Vec<i64> = (0..1200).map(|i| (i % 3) as i64).collect();
+    npy_labels(&fx, "y.npy", &labels);
+    for partition in ["random", "class", "kmeans"] {
+        let (out, report) = (
+            fx.s(&format!("{partition}.npy")),
+            fx.s(&format!("{partition}.json")),
+        );
+        let o = infoprune(&[
+            "select",
+            "--embeddings",
+            &e,
+            "--labels",
+            &fx.s("y.npy"),
+            "--keep",
+            "0.1",
+            "--partition",
+            partition,
+            "--partition-size",
+            "300",
+            "--out",
+            &out,
+            "--report",
+            &report,
+            "-q",
+        ]);
+        assert!(o.status.success(), "{partition}: {}", stderr(&o));
+        assert_eq!(read_keep(std::path::Path::new(&out)).len(), 120);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert!(
+            json["partitions"].as_u64().unwrap() >= 4,
+            "{partition}: {json}"
+        );
+        assert_eq!(json["partition_method"], partition);
+    }
+    let bad: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--partition-size", "0"], "partition-size"),
+        (vec!["--partition", "class"], "labels"),
+        (vec!["--class-quota"], "labels"),
+    ];
+    for (args, needle) in bad {
+        let out = fx.s("bad.npy");
+        let mut full = vec![
+            "select",
+            "--embeddings",
+            &e,
+            "--keep",
+            "0.1",
+            "--out",
+            &out,
+            "-q",
+        ];
+        full.extend(args.iter());
+        let o = infoprune(&full);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(!fx.path("bad.npy").exists());
+    }
+    // Labels of the wrong length.
+    npy_labels(&fx, "short.npy", &labels[..1000]);
+    let out = fx.s("bad.npy");
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--labels",
+        &fx.s("short.npy"),
+        "--keep",
+        "0.1",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("1000 values"), "{}", stderr(&o));
+}
+
+fn npy_labels(fx: &Fixture, name: &str, labels: &[i64]) {
+    infoprune::npy::write_i64_vector(&fx.path(name), labels, infoprune::npy::Overwrite::Refuse)
+        .unwrap();
+}
