@@ -44,6 +44,7 @@ fn partitioned_run_equals_solving_each_partition_alone() {
             select: SelectConfig::new(k),
             partition: part.clone(),
             class_quota: false,
+            quota_classes: Vec::new(),
         };
         let pruned = Pruner::new(config)
             .backend(backend.clone())
@@ -97,6 +98,7 @@ fn two_million_rows_with_small_partitions() {
             ..PartitionConfig::default()
         },
         class_quota: false,
+        quota_classes: Vec::new(),
     };
     let pruned = Pruner::new(config)
         .run(Embeddings::View(e.view()), SampleInputs::default(), &Silent)
@@ -135,6 +137,7 @@ fn class_quotas_hold_in_the_selection() {
             ..PartitionConfig::default()
         },
         class_quota: true,
+        quota_classes: vec![0, 1, 2],
     };
     let pruned = Pruner::new(config)
         .run(
@@ -212,6 +215,26 @@ fn select_cli_partitions_and_reports_them() {
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
         assert!(!fx.path("bad.npy").exists());
     }
+    // A quota asked for a class with no samples.
+    let out = fx.s("bad.npy");
+    let y = fx.s("y.npy");
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--labels",
+        &y,
+        "--keep",
+        "0.1",
+        "--class-quota",
+        "--quota-classes",
+        "0,1,7",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("class 7"), "{}", stderr(&o));
     // Labels of the wrong length.
     npy_labels(&fx, "short.npy", &labels[..1000]);
     let out = fx.s("bad.npy");

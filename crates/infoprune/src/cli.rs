@@ -306,6 +306,10 @@ pub struct SelectArgs {
     /// Keep each class's share of the budget (needs --labels).
     #[arg(long)]
     pub class_quota: bool,
+    /// With --class-quota: classes that must receive a quota (comma-separated); one with no
+    /// samples is an error.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub quota_classes: Vec<i64>,
     /// Replace existing output files.
     #[arg(long)]
     pub force: bool,
@@ -643,6 +647,7 @@ pub fn select(args: &SelectArgs) -> Result<()> {
             ..PartitionConfig::default()
         },
         class_quota: args.class_quota,
+        quota_classes: args.quota_classes.clone(),
     };
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
     let mut pruned = pruner.run(

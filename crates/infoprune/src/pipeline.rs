@@ -95,6 +95,9 @@ pub struct PrunerConfig {
     pub partition: PartitionConfig,
     /// Keep each class's share of the budget (needs labels).
     pub class_quota: bool,
+    /// Classes that must receive a quota; one without samples is an error (empty: every class
+    /// present gets its share).
+    pub quota_classes: Vec<i64>,
 }
 
 impl PrunerConfig {
@@ -104,6 +107,7 @@ impl PrunerConfig {
             select: SelectConfig::new(k),
             partition: PartitionConfig::default(),
             class_quota: false,
+            quota_classes: Vec::new(),
         }
     }
 }
@@ -234,6 +238,9 @@ impl Pruner {
         if self.config.class_quota && inputs.labels.is_none() {
             return Err(Error::Usage("--class-quota needs --labels".into()));
         }
+        if !self.config.quota_classes.is_empty() && !self.config.class_quota {
+            return Err(Error::Usage("--quota-classes needs --class-quota".into()));
+        }
         let mut timings = Timings::default();
 
         // Noise cutoff over the whole dataset, before partitioning.
@@ -271,10 +278,7 @@ impl Pruner {
         let partitions = partition(&rows, kmeans_view, inputs.labels, &self.config.partition)?;
         let budgets = if self.config.class_quota {
             let labels = inputs.labels.expect("checked above");
-            let mut classes: Vec<i64> = rows.iter().map(|&i| labels[i]).collect();
-            classes.sort_unstable();
-            classes.dedup();
-            class_quota_budgets(&partitions, labels, k, &classes)?
+            class_quota_budgets(&partitions, labels, k, &self.config.quota_classes)?
         } else {
             partition_budgets(&partitions, k)?
         };
