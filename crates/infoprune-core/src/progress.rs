@@ -35,6 +35,11 @@ pub trait Progress: Sync {
     fn start(&self, _stage: Stage, _total: u64) {}
     /// `units` more units of the current stage are done.
     fn advance(&self, _units: u64) {}
+    /// `units` more units of `stage` are done, for pipelines that run stages side by side (graphs
+    /// of one batch while another is solved). By default the same as [`Progress::advance`].
+    fn advance_stage(&self, _stage: Stage, units: u64) {
+        self.advance(units);
+    }
     /// The current stage is over.
     fn finish(&self, _stage: Stage) {}
 }

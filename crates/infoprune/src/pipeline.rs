@@ -312,7 +312,7 @@ impl Pruner {
         for (p, part) in partitions.iter().enumerate() {
             stats[p].size = part.len();
         }
-        // One bar for graphs and solves: both advance per partition.
+        progress.start(Stage::Graph, work.len() as u64);
         progress.start(Stage::Solve, work.len() as u64);
         for batch in &batches {
             let start = Instant::now();
@@ -333,6 +333,7 @@ impl Pruner {
                     let prepared = selector
                         .prepare(e.view(), scores.as_deref(), None, &Silent)
                         .map_err(|err| original_index(err, rows, e.ncols()))?;
+                    progress.advance_stage(Stage::Graph, 1);
                     Ok((p, prepared, e))
                 })
                 .collect::<Result<_>>()?;
@@ -408,8 +409,9 @@ impl Pruner {
                 }
             }
             timings.add("solve", start.elapsed().as_secs_f64());
-            progress.advance(batch.len() as u64);
+            progress.advance_stage(Stage::Solve, batch.len() as u64);
         }
+        progress.finish(Stage::Graph);
         progress.finish(Stage::Solve);
         kept.sort_unstable();
         debug_assert_eq!(kept.len(), k);

@@ -1,6 +1,7 @@
-//! Progress bars for the pipeline's stages, drawn on stderr with `indicatif`.
+//! Progress bars for the pipeline's stages, drawn on stderr with `indicatif`: one bar per running
+//! stage, stacked, each shown only once its stage has run for a second.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use infoprune_core::progress::{Progress, Stage};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -8,8 +9,9 @@ use std::time::{Duration, Instant};
 /// A stage shorter than this never shows a bar: flashing bars for instant stages are noise.
 const SHOW_AFTER: Duration = Duration::from_secs(1);
 
-/// The bar of the running stage, drawn only once the stage has run for [`SHOW_AFTER`].
+/// The bar of one running stage.
 struct StageBar {
+    stage: Stage,
     bar: ProgressBar,
     started: Instant,
     shown: bool,
@@ -18,15 +20,38 @@ struct StageBar {
 /// One bar per stage; hidden entirely with `--quiet` (and by indicatif when stderr is no terminal).
 pub struct Bars {
     quiet: bool,
-    current: Mutex<Option<StageBar>>,
+    multi: MultiProgress,
+    running: Mutex<Vec<StageBar>>,
 }
 
 impl Bars {
     /// Bars that draw unless `quiet`.
     pub fn new(quiet: bool) -> Self {
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
         Self {
             quiet,
-            current: Mutex::new(None),
+            multi: MultiProgress::with_draw_target(target),
+            running: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn bump(&self, stage: Option<Stage>, units: u64) {
+        if let Ok(mut running) = self.running.lock() {
+            let found = match stage {
+                Some(stage) => running.iter_mut().find(|b| b.stage == stage),
+                None => running.last_mut(),
+            };
+            if let Some(b) = found {
+                b.bar.inc(units);
+                if !b.shown && !self.quiet && b.started.elapsed() >= SHOW_AFTER {
+                    b.shown = true;
+                    b.bar = self.multi.add(b.bar.clone());
+                }
+            }
         }
     }
 }
@@ -42,34 +67,35 @@ impl Progress for Bars {
             .progress_chars("=> "),
         );
         bar.set_prefix(stage.name());
-        let stage_bar = StageBar {
-            bar,
-            started: Instant::now(),
-            shown: false,
-        };
-        if let Ok(mut slot) = self.current.lock() {
-            if let Some(old) = slot.replace(stage_bar) {
-                old.bar.finish_and_clear();
+        if let Ok(mut running) = self.running.lock() {
+            if let Some(old) = running.iter().position(|b| b.stage == stage) {
+                running.remove(old).bar.finish_and_clear();
             }
+            running.push(StageBar {
+                stage,
+                bar,
+                started: Instant::now(),
+                shown: false,
+            });
         }
     }
 
     fn advance(&self, units: u64) {
-        if let Ok(mut slot) = self.current.lock() {
-            if let Some(stage) = slot.as_mut() {
-                stage.bar.inc(units);
-                if !stage.shown && !self.quiet && stage.started.elapsed() >= SHOW_AFTER {
-                    stage.shown = true;
-                    stage.bar.set_draw_target(ProgressDrawTarget::stderr());
-                }
-            }
-        }
+        self.bump(None, units);
     }
 
-    fn finish(&self, _stage: Stage) {
-        if let Ok(mut slot) = self.current.lock() {
-            if let Some(stage) = slot.take() {
-                stage.bar.finish_and_clear();
+    fn advance_stage(&self, stage: Stage, units: u64) {
+        self.bump(Some(stage), units);
+    }
+
+    fn finish(&self, stage: Stage) {
+        if let Ok(mut running) = self.running.lock() {
+            if let Some(i) = running.iter().position(|b| b.stage == stage) {
+                let b = running.remove(i);
+                b.bar.finish_and_clear();
+                if b.shown {
+                    self.multi.remove(&b.bar);
+                }
             }
         }
     }
