@@ -94,7 +94,15 @@ impl GpuContext {
                  on Linux without a GPU, Mesa's lavapipe: apt-get install mesa-vulkan-drivers)"
                     .into()
             } else {
-                format!("none of [{}] matched {choice:?}", seen.join(", "))
+                let wanted = match (&choice.name_contains, choice.allow_software) {
+                    (Some(name), _) => format!("has a name containing '{name}'"),
+                    (None, false) => {
+                        "is a hardware GPU (software adapters are slower than the CPU backend)"
+                            .to_string()
+                    }
+                    (None, true) => "supports compute shaders".to_string(),
+                };
+                format!("none of [{}] {wanted}", seen.join(", "))
             })
         })?;
         let info = adapter.get_info();
