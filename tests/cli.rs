@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use infoprune::npy::{self, Overwrite};
 use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn select_end_to_end_with_report() {
@@ -543,4 +544,53 @@ fn backends_agree_and_auto_falls_back_with_a_notice() {
     if backend.starts_with("cpu") {
         assert!(stderr(&o).contains("note: no GPU"), "{}", stderr(&o));
     }
+}
+
+#[test]
+fn rayon_thread_count_does_not_change_the_subset() {
+    let fx = Fixture::new();
+    let e = fx.embeddings("e.npy", &clustered(5000, 8, 31));
+    let scores: Vec<f32> = (0..5000).map(|i| ((i * 7919) % 1009) as f32).collect();
+    let s = fx.vector("s.npy", &scores);
+    let mut outputs = Vec::new();
+    for (threads, method) in [
+        ("1", "infomax"),
+        ("2", "infomax"),
+        ("1", "greedy"),
+        ("2", "greedy"),
+    ] {
+        let out = fx.s(&format!("keep-{method}-{threads}.npy"));
+        let o = Command::new(env!("CARGO_BIN_EXE_infoprune"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "select",
+                "--embeddings",
+                &e,
+                "--scores",
+                &s,
+                "--keep",
+                "0.1",
+                "--method",
+                method,
+                "--partition-size",
+                "2000",
+                "--backend",
+                "cpu",
+                "--out",
+                &out,
+                "-q",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        outputs.push(read_keep(Path::new(&out)));
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "infomax differs between 1 and 2 threads"
+    );
+    assert_eq!(
+        outputs[2], outputs[3],
+        "greedy differs between 1 and 2 threads"
+    );
 }

@@ -78,11 +78,13 @@ impl CsrSimilarity {
                 indptr[n]
             ));
         }
+        // Checked whole before any row is read: with indptr[0] = 0 and indptr[n] = nnz, a
+        // non-decreasing indptr keeps every row inside the arrays (a fuzzer found the gap).
+        if let Some(i) = (0..n).find(|&i| indptr[i] > indptr[i + 1]) {
+            return bad(format!("indptr decreases at row {i}"));
+        }
         for i in 0..n {
             let (lo, hi) = (indptr[i], indptr[i + 1]);
-            if lo > hi {
-                return bad(format!("indptr decreases at row {i}"));
-            }
             let mut prev: Option<u32> = None;
             for p in lo..hi {
                 let j = indices[p];
@@ -422,6 +424,15 @@ mod tests {
             s
         ))
         .contains("repeated"));
+        // A middle row pointer past nnz (found by fuzzing) is an error, not an out-of-bounds read.
+        assert!(msg(CsrSimilarity::new(
+            2,
+            vec![0, 5, 2],
+            vec![1, 0],
+            vec![1.0, 1.0],
+            s
+        ))
+        .contains("indptr decreases"));
         let asym = CsrSimilarity::new(2, vec![0, 1, 1], vec![1], vec![1.0], SymmetryCheck::Require);
         assert!(msg(asym).contains("not symmetric"));
         let out = CsrSimilarity::from_triplets(2, &[(0, 2, 1.0)], DuplicatePolicy::Max, s);

@@ -43,6 +43,8 @@ pub mod baselines;
 pub mod budget;
 pub mod csr;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod importance;
 pub mod knn;
 pub mod memory;

@@ -1380,6 +1380,22 @@ pub fn read_i64_vector(path: &Path) -> Result<Vec<i64>, NpyError> {
     read_checked(path, check_i64_vector, i64_vector_from_bytes)
 }
 
+/// Every reader over in-memory file contents: the fuzz target's entry point and what the
+/// regression corpus replays. Each reader must return `Ok` or `Err` (never panic, never allocate
+/// for a size the bytes do not hold); returns how many accepted the bytes.
+pub fn exercise_readers(bytes: &[u8]) -> usize {
+    let path = Path::new("<fuzz input>");
+    [
+        f32_matrix_from_bytes(path, bytes).is_ok(),
+        f32_vector_from_bytes(path, bytes).is_ok(),
+        f32_array3_from_bytes(path, bytes).is_ok(),
+        i64_vector_from_bytes(path, bytes).is_ok(),
+    ]
+    .iter()
+    .filter(|&&ok| ok)
+    .count()
+}
+
 /// Whether an existing output file may be replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Overwrite {
