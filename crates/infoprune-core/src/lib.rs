@@ -23,6 +23,7 @@
 //!   AUM, GraNd); [`sim`]: separability, integrity and multi-model certainty (SIM).
 //! - [`sampling`]: SIMS importance sampling on any score; [`selectors`]: CCS, Moderate and D2;
 //!   [`budget`]: largest-remainder budgets.
+//! - [`tokens`]: token-level selection inside every sample (many tiny problems, batched).
 //! - [`select`]: the whole single-problem pipeline, from embeddings to selected indices.
 //! - [`memory`]: the peak-memory estimate a run checks before it allocates.
 //!
@@ -59,6 +60,7 @@ pub mod selectors;
 pub mod sim;
 pub mod solver;
 pub mod timing;
+pub mod tokens;
 
 #[cfg(test)]
 mod testing;
