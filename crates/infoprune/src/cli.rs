@@ -39,6 +39,8 @@ pub enum Command {
     Select(Box<SelectArgs>),
     /// Compute per-sample importance scores from training dynamics or from several models (SIM).
     Score(Box<ScoreArgs>),
+    /// Keep the informative patches or tokens inside every sample (and extend captions).
+    Tokens(Box<crate::tokens_command::TokensArgs>),
     /// Run the whole pipeline on built-in synthetic data and compare the methods.
     Demo(DemoArgs),
 }

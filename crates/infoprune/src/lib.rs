@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod backend_choice;
+pub mod captions;
 pub mod cli;
 pub mod demo;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod pipeline;
 pub mod progress_bars;
 pub mod report;
 pub mod score_command;
+pub mod tokens_command;
 
 pub use error::{Error, Result};
 pub use infoprune_core as core;

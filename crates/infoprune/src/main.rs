@@ -8,6 +8,7 @@ fn main() {
     let outcome = match &cli.command {
         Command::Select(args) => cli::select(args),
         Command::Score(args) => infoprune::score_command::score(args),
+        Command::Tokens(args) => infoprune::tokens_command::tokens(args),
         Command::Demo(args) => cli::demo(args),
     };
     if let Err(e) = outcome {

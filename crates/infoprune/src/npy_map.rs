@@ -31,6 +31,16 @@ impl MappedMatrix {
     /// Opens `path`: the header is validated (dtype, 2-D shape, exact file length) before anything
     /// is mapped.
     pub fn open(path: &Path) -> Result<Self, NpyError> {
+        Self::open_with(path, false)
+    }
+
+    /// Opens a 2-D array, or a C-order 3-D array `a × b × c` viewed as `(a·b) × c` rows (token
+    /// features `n × T × d`, one row per token).
+    pub fn open_rows(path: &Path) -> Result<Self, NpyError> {
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, flatten_3d: bool) -> Result<Self, NpyError> {
         let header = read_header(path)?;
         if !matches!(header.dtype, Dtype::F32 | Dtype::F64) {
             return Err(NpyError::UnsupportedDtype {
@@ -41,10 +51,15 @@ impl MappedMatrix {
         }
         let (rows, cols) = match header.shape[..] {
             [r, c] => (r, c),
+            [a, b, c] if flatten_3d && !header.fortran_order => (a * b, c),
             _ => {
                 return Err(NpyError::WrongDimensions {
                     path: path.to_path_buf(),
-                    expected: "a 2-D array (n × d)",
+                    expected: if flatten_3d {
+                        "a C-order 3-D array (n × T × d)"
+                    } else {
+                        "a 2-D array (n × d)"
+                    },
                     found: header.shape.clone(),
                 })
             }
@@ -77,6 +92,11 @@ impl MappedMatrix {
             rows,
             cols,
         })
+    }
+
+    /// The array's shape as stored in the file.
+    pub fn shape(&self) -> &[usize] {
+        &self.header.shape
     }
 
     /// Number of rows (samples).

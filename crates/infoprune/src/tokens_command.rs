@@ -1,0 +1,221 @@
+//! `infoprune tokens`: keep the informative patches or tokens inside every sample (SPEC §5), and
+//! optionally extend each sample's caption with the classes detected in it.
+
+use crate::backend_choice::{open_backend, BackendArg};
+use crate::error::{Error, Result};
+use crate::npy::{self, Overwrite};
+use crate::npy_map::MappedMatrix;
+use crate::progress_bars::Bars;
+use clap::{Args, ValueEnum};
+use infoprune_core::importance::AlphaRule;
+use infoprune_core::tokens::{GridPrior, TokenBudget, TokenConfig, TokenSelector, TokenSimilarity};
+use infoprune_core::CoreError;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// `--similarity` between a sample's tokens.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TokenSimilarityArg {
+    /// Dense clipped cosine for T ≤ 1024, kNN above.
+    Auto,
+    /// Dense clipped cosine between every pair of tokens.
+    Dense,
+    /// The kNN graph with --neighbors.
+    Knn,
+}
+
+/// Arguments of `infoprune tokens`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("token_budget").required(true).args(["keep", "count"])))]
+#[command(group(clap::ArgGroup::new("token_alpha").args(["alpha", "beta"])))]
+pub struct TokensArgs {
+    /// Token features, float32/float64 .npy of shape n × T × d (C order; memory-mapped).
+    #[arg(long, value_name = "X.npy")]
+    pub features: PathBuf,
+    /// Token saliency, .npy of shape n × T (high = keep).
+    #[arg(long, value_name = "A.npy")]
+    pub saliency: PathBuf,
+    /// Fraction of each sample's tokens to keep, in (0, 1]: ⌈keep·T⌉ tokens.
+    #[arg(long, value_name = "RATIO")]
+    pub keep: Option<f64>,
+    /// Tokens to keep per sample.
+    #[arg(long, value_name = "C")]
+    pub count: Option<usize>,
+    /// Output: the keep mask, uint8 .npy of shape n × T.
+    #[arg(long, value_name = "mask.npy")]
+    pub out: PathBuf,
+    /// Patch grid HxW (H·W = T): adds --grid-weight similarity between adjacent patches.
+    #[arg(long, value_name = "HxW")]
+    pub grid: Option<String>,
+    /// Similarity added between adjacent patches with --grid.
+    #[arg(long, default_value_t = 0.1)]
+    pub grid_weight: f32,
+    /// Similarity between a sample's tokens.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub similarity: TokenSimilarityArg,
+    /// Neighbours per token with --similarity knn.
+    #[arg(long, default_value_t = 10)]
+    pub neighbors: usize,
+    /// Pairwise weight α, given directly.
+    #[arg(long, allow_negative_numbers = true)]
+    pub alpha: Option<f64>,
+    /// α = β·mean(s)/((k/T)·mean degree), per sample (default β = 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub beta: Option<f64>,
+    /// Maximum solver iterations.
+    #[arg(long, default_value_t = 100)]
+    pub iterations: usize,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendArg,
+    /// Captions, one per sample: JSONL (objects with "caption", or strings) or plain text lines.
+    #[arg(long, value_name = "in.jsonl", requires_all = ["classes", "class_names", "captions_out"])]
+    pub captions: Option<PathBuf>,
+    /// Per-sample class probabilities, .npy n × C.
+    #[arg(long, value_name = "P.npy")]
+    pub classes: Option<PathBuf>,
+    /// Class names, one per line (C lines).
+    #[arg(long, value_name = "names.txt")]
+    pub class_names: Option<PathBuf>,
+    /// Classes with probability ≥ this are appended to the caption.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Caption template with {caption} and {classes}.
+    #[arg(long, default_value = crate::captions::DEFAULT_TEMPLATE)]
+    pub template: String,
+    /// Output: the extended captions as JSONL.
+    #[arg(long, value_name = "out.jsonl")]
+    pub captions_out: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bars and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses `HxW`.
+fn parse_grid(text: &str, weight: f32) -> Result<GridPrior> {
+    let parsed = text
+        .split_once(['x', 'X'])
+        .and_then(|(h, w)| Some((h.trim().parse().ok()?, w.trim().parse().ok()?)));
+    match parsed {
+        Some((height, width)) if height > 0 && width > 0 => Ok(GridPrior {
+            height,
+            width,
+            weight,
+        }),
+        _ => Err(Error::Usage(format!(
+            "--grid must look like 14x14, found '{text}'"
+        ))),
+    }
+}
+
+/// Runs `infoprune tokens`.
+pub fn tokens(args: &TokensArgs) -> Result<()> {
+    let started = Instant::now();
+    let overwrite = if args.force {
+        Overwrite::Allow
+    } else {
+        Overwrite::Refuse
+    };
+    for path in [Some(&args.out), args.captions_out.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if !args.force && path.exists() {
+            return Err(Error::Usage(format!(
+                "{} already exists; pass --force to replace it",
+                path.display()
+            )));
+        }
+    }
+    let features = MappedMatrix::open_rows(&args.features)?;
+    let (n, t, d) = match features.shape() {
+        [n, t, d] => (*n, *t, *d),
+        other => {
+            return Err(Error::Usage(format!(
+                "{}: token features must be 3-D (n × T × d), found shape {other:?}",
+                args.features.display()
+            )))
+        }
+    };
+    let saliency = npy::read_f32_matrix(&args.saliency)?;
+    let mut config = TokenConfig::new(match (args.keep, args.count) {
+        (Some(r), _) => TokenBudget::Ratio(r),
+        (None, Some(c)) => TokenBudget::Count(c),
+        (None, None) => unreachable!("clap requires --keep or --count"),
+    });
+    config.similarity = match args.similarity {
+        TokenSimilarityArg::Auto => TokenSimilarity::Auto,
+        TokenSimilarityArg::Dense => TokenSimilarity::Dense,
+        TokenSimilarityArg::Knn => TokenSimilarity::Knn(args.neighbors),
+    };
+    config.alpha = match (args.alpha, args.beta) {
+        (Some(a), _) => AlphaRule::Fixed(a),
+        (None, Some(b)) => AlphaRule::Beta(b),
+        (None, None) => AlphaRule::default(),
+    };
+    config.grid = args
+        .grid
+        .as_deref()
+        .map(|g| parse_grid(g, args.grid_weight))
+        .transpose()?;
+    config.solver.iterations = args.iterations;
+    let selector = TokenSelector::with_backend(config, open_backend(args.backend, args.quiet)?)?;
+    selector.validate(n, t, d, saliency.view())?;
+    let bars = Bars::new(args.quiet);
+    let selection = selector.select_with(
+        n,
+        t,
+        saliency.view(),
+        |i| {
+            let rows: Vec<usize> = (i * t..(i + 1) * t).collect();
+            let tokens = features
+                .gather(&rows)
+                .map_err(|e| CoreError::InvalidParameter {
+                    name: "features",
+                    value: e.to_string(),
+                    reason: "could not be read",
+                })?;
+            if let Some(flat) = tokens.iter().position(|v| !v.is_finite()) {
+                return Err(CoreError::NonFinite {
+                    what: "token features",
+                    index: i * t * d + flat,
+                    value: tokens.iter().nth(flat).copied().unwrap_or(f32::NAN) as f64,
+                });
+            }
+            Ok(tokens)
+        },
+        &bars,
+    );
+    let selection = selection?;
+    npy::write_u8_matrix(&args.out, selection.mask.view(), overwrite)?;
+    let mut extended = 0;
+    if let (Some(captions), Some(classes), Some(names), Some(out)) = (
+        &args.captions,
+        &args.classes,
+        &args.class_names,
+        &args.captions_out,
+    ) {
+        extended = crate::captions::extend_captions_file(
+            captions,
+            classes,
+            names,
+            args.threshold,
+            &args.template,
+            out,
+            overwrite,
+        )?;
+    }
+    if !args.quiet {
+        let mean_f = selection.objective.iter().sum::<f64>() / n as f64;
+        eprintln!(
+            "kept {} of {t} tokens in each of {n} samples, mean f(S) = {mean_f:.4}, {extended} captions extended, {:.2} s → {}",
+            selection.kept_per_sample,
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
