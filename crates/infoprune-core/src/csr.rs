@@ -44,6 +44,27 @@ pub struct CsrSimilarity {
 }
 
 impl CsrSimilarity {
+    /// Builds a matrix from CSR arrays that satisfy every invariant by construction (sorted
+    /// distinct in-range columns per row, finite non-negative values, zero diagonal, symmetric),
+    /// skipping the O(nnz) validation that [`CsrSimilarity::new`] does; debug builds still run it.
+    pub(crate) fn from_trusted_parts(
+        n: usize,
+        indptr: Vec<usize>,
+        indices: Vec<u32>,
+        values: Vec<f32>,
+    ) -> Self {
+        if cfg!(debug_assertions) {
+            return Self::new(n, indptr, indices, values, SymmetryCheck::Require)
+                .expect("trusted CSR parts violate an invariant");
+        }
+        Self {
+            n,
+            indptr,
+            indices,
+            values,
+        }
+    }
+
     /// Builds a matrix from raw CSR arrays and validates every invariant.
     pub fn new(
         n: usize,

@@ -61,6 +61,13 @@ pub fn sum(a: &[f32]) -> f64 {
 /// `max_i |a_i − b_i|` (order-independent, so exact in parallel).
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
+    if a.len() <= CHUNK {
+        return a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+    }
     a.par_iter()
         .zip(b.par_iter())
         .map(|(x, y)| (x - y).abs())

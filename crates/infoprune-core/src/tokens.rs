@@ -11,7 +11,7 @@
 //! - `α` follows SPEC's `β` rule per sample.
 
 use crate::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
-use crate::csr::{CsrSimilarity, SymmetryCheck};
+use crate::csr::CsrSimilarity;
 use crate::error::{CoreError, Result};
 use crate::importance::{AlphaRule, ScoreNormalization};
 use crate::knn::{knn_graph, l2_normalize_rows, snap, KnnConfig};
@@ -132,39 +132,35 @@ pub struct TokenSelector {
 pub fn dense_similarity(tokens: ArrayView2<f32>, grid: Option<&GridPrior>) -> CsrSimilarity {
     let t = tokens.nrows();
     let x = l2_normalize_rows(tokens);
-    let gram = x.dot(&x.t());
-    let mut dense = vec![0.0f32; t * t];
+    let mut gram = x.dot(&x.t());
+    let dense = gram
+        .as_slice_mut()
+        .expect("a fresh product is contiguous and row-major");
+    // The upper triangle is mirrored: the GEMM need not be bit-symmetric.
     for i in 0..t {
+        dense[i * t + i] = 0.0;
         for j in i + 1..t {
-            let v = snap(gram[[i, j]]).max(0.0);
+            let v = snap(dense[i * t + j]).max(0.0);
             dense[i * t + j] = v;
             dense[j * t + i] = v;
         }
     }
     if let Some(g) = grid {
-        for r in 0..g.height {
-            for c in 0..g.width {
-                let i = r * g.width + c;
-                for j in [
-                    (c + 1 < g.width).then(|| i + 1),
-                    (r + 1 < g.height).then(|| i + g.width),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    dense[i * t + j] += g.weight;
-                    dense[j * t + i] += g.weight;
-                }
+        for i in 0..t {
+            let right = (i % g.width + 1 < g.width && i + 1 < t).then_some(i + 1);
+            let below = (i + g.width < t).then_some(i + g.width);
+            for j in right.into_iter().chain(below) {
+                dense[i * t + j] += g.weight;
+                dense[j * t + i] += g.weight;
             }
         }
     }
     let mut indptr = Vec::with_capacity(t + 1);
-    let mut indices = Vec::new();
-    let mut values = Vec::new();
+    let mut indices = Vec::with_capacity(t * t);
+    let mut values = Vec::with_capacity(t * t);
     indptr.push(0);
-    for i in 0..t {
-        for j in 0..t {
-            let v = dense[i * t + j];
+    for row in dense.chunks_exact(t) {
+        for (j, &v) in row.iter().enumerate() {
             if v > 0.0 {
                 indices.push(j as u32);
                 values.push(v);
@@ -172,8 +168,7 @@ pub fn dense_similarity(tokens: ArrayView2<f32>, grid: Option<&GridPrior>) -> Cs
         }
         indptr.push(indices.len());
     }
-    CsrSimilarity::new(t, indptr, indices, values, SymmetryCheck::Skip)
-        .expect("finite, non-negative, zero-diagonal by construction")
+    CsrSimilarity::from_trusted_parts(t, indptr, indices, values)
 }
 
 impl TokenSelector {

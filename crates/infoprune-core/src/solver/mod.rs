@@ -10,6 +10,7 @@
 //! - [`Algorithm::LazyGreedy`] adds the element of largest marginal gain, exactly ([`greedy`]).
 
 pub mod greedy;
+pub mod operator;
 mod problem;
 pub mod relaxed;
 pub mod rounding;

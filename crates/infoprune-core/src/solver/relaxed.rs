@@ -7,6 +7,7 @@
 //! ascent has no such guarantee, so the safeguard is what makes "f never decreases" true for both.
 //! The `K x` it needs is the one the next gradient uses anyway.
 
+use super::operator::SimilarityOperator;
 use super::{Algorithm, Problem, SolverConfig};
 use crate::objective::{gradient, relaxed_objective};
 use crate::progress::{Progress, Stage};
@@ -43,8 +44,15 @@ pub struct RelaxedOutcome {
 
 /// Lipschitz constant of `∇f`: `L = 2α‖K‖₂`, floored.
 pub fn lipschitz(problem: &Problem, power_iterations: usize) -> f64 {
-    (2.0 * problem.alpha() * problem.similarity().spectral_norm(power_iterations))
-        .max(LIPSCHITZ_FLOOR)
+    lipschitz_of(
+        problem,
+        &SimilarityOperator::for_graph(problem.similarity()),
+        power_iterations,
+    )
+}
+
+fn lipschitz_of(problem: &Problem, k: &SimilarityOperator, power_iterations: usize) -> f64 {
+    (2.0 * problem.alpha() * k.spectral_norm(power_iterations)).max(LIPSCHITZ_FLOOR)
 }
 
 /// Runs PG or mirror ascent from `x₀ = (k/n)·1`.
@@ -55,7 +63,6 @@ pub fn maximize(
 ) -> RelaxedOutcome {
     let n = problem.n();
     let k = problem.k();
-    let csr = problem.similarity();
     let mut x = vec![k as f32 / n as f32; n];
     if k == n {
         return RelaxedOutcome {
@@ -66,8 +73,9 @@ pub fn maximize(
             step_size: 0.0,
         };
     }
+    let csr = SimilarityOperator::for_graph(problem.similarity());
     let mut y = vec![0.0f32; n];
-    csr.spmv(&x, &mut y);
+    csr.apply(&x, &mut y);
     let mut f = relaxed_objective(problem, &x, &y);
     let mut grad = vec![0.0f32; n];
     gradient(problem, &y, &mut grad);
@@ -82,7 +90,7 @@ pub fn maximize(
                 1.0
             }
         }
-        (None, _) => 1.0 / lipschitz(problem, config.power_iterations),
+        (None, _) => 1.0 / lipschitz_of(problem, &csr, config.power_iterations),
     };
 
     let mut x_new = vec![0.0f32; n];
@@ -97,7 +105,7 @@ pub fn maximize(
             Algorithm::Mirror => mirror_step(&x, &grad, eta, k, &mut scratch, &mut x_new),
             _ => pg_step(&x, &grad, eta, k, &mut scratch, &mut x_new),
         }
-        csr.spmv(&x_new, &mut y_new);
+        csr.apply(&x_new, &mut y_new);
         let f_new = relaxed_objective(problem, &x_new, &y_new);
         if f_new < f - ASCENT_SLACK * f.abs().max(1.0) {
             backtracks += 1;
