@@ -54,10 +54,18 @@ impl std::fmt::Debug for GpuContext {
 
 impl GpuContext {
     /// Opens the best matching adapter: high-performance first, discrete before integrated before
-    /// software. `WGPU_BACKEND` (e.g. `vulkan`) restricts the graphics APIs searched.
+    /// software, among Vulkan, Metal and DX12 adapters. `WGPU_BACKEND` (e.g. `vulkan`, `gl`) replaces
+    /// that list of graphics APIs.
     pub fn new(choice: &AdapterChoice) -> Result<Self> {
-        let instance =
-            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        // Vulkan, Metal and DX12 only unless WGPU_BACKEND says otherwise: the GL backend adds no
+        // compute-capable adapter worth using, and probing EGL makes Mesa print display errors on
+        // headless machines.
+        let descriptor = wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::PRIMARY,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        }
+        .with_env();
+        let instance = wgpu::Instance::new(descriptor);
         let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
         let rank = |info: &wgpu::AdapterInfo| match info.device_type {
             wgpu::DeviceType::DiscreteGpu => 0,
