@@ -12,7 +12,7 @@ use crate::report::Report;
 pub use crate::score_command::ScoreArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
-use infoprune_core::knn::Symmetrize;
+use infoprune_core::knn::{KnnConfig, Symmetrize};
 use infoprune_core::memory::{self, human_bytes};
 use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::sampling::Orientation;
@@ -35,8 +35,13 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Select the samples to keep from embeddings (and optional importance scores).
+    /// Select the samples to keep from embeddings (and optional importance scores), or from a
+    /// given similarity (--graph K.npz).
     Select(Box<SelectArgs>),
+    /// Build the kNN similarity `select` would build over all samples and save it as a SciPy .npz.
+    Graph(Box<crate::graph_command::GraphArgs>),
+    /// Score a subset under the InfoMax objective f(S) (and facility location) on a given graph.
+    Evaluate(Box<crate::graph_command::EvaluateArgs>),
     /// Compute per-sample importance scores from training dynamics or from several models (SIM).
     Score(Box<ScoreArgs>),
     /// Keep the informative patches or tokens inside every sample (and extend captions).
@@ -205,9 +210,15 @@ pub enum SymmetrizeArg {
 #[command(group(clap::ArgGroup::new("budget_group").required(true).args(["keep", "budget"])))]
 #[command(group(clap::ArgGroup::new("alpha_group").args(["alpha", "beta"])))]
 pub struct SelectArgs {
-    /// Embeddings, float32 or float64 .npy of shape n×d.
-    #[arg(long, value_name = "E.npy")]
-    pub embeddings: PathBuf,
+    /// Embeddings, float32 or float64 .npy of shape n×d (optional with --graph; then only
+    /// --method moderate uses them).
+    #[arg(long, value_name = "E.npy", required_unless_present = "graph")]
+    pub embeddings: Option<PathBuf>,
+    /// Use this similarity K (a SciPy sparse .npz, n×n, symmetric, non-negative, zero diagonal,
+    /// e.g. from `infoprune graph`) instead of building a kNN graph: one problem over all n
+    /// samples, no partitions.
+    #[arg(long, value_name = "K.npz")]
+    pub graph: Option<PathBuf>,
     /// Importance scores, float32/float64 .npy of length n (high = keep). Omitted: typicality only.
     #[arg(long, value_name = "S.npy", conflicts_with = "scores_from")]
     pub scores: Option<PathBuf>,
@@ -253,12 +264,12 @@ pub struct SelectArgs {
     /// α = β·mean(s)/((k/n)·mean degree) (default β = 1).
     #[arg(long, allow_negative_numbers = true)]
     pub beta: Option<f64>,
-    /// Neighbours per sample in the similarity graph.
-    #[arg(long, default_value_t = 10)]
-    pub neighbors: usize,
-    /// How the kNN lists are made symmetric.
-    #[arg(long, value_enum, default_value = "max")]
-    pub symmetrize: SymmetrizeArg,
+    /// Neighbours per sample in the similarity graph [default: 10].
+    #[arg(long, conflicts_with = "graph")]
+    pub neighbors: Option<usize>,
+    /// How the kNN lists are made symmetric [default: max].
+    #[arg(long, value_enum, conflicts_with = "graph")]
+    pub symmetrize: Option<SymmetrizeArg>,
     /// Weight γ of typicality in the importance: `auto` (= pruning ratio) or a number in [0, 1].
     #[arg(long, default_value = "auto", value_name = "auto|G")]
     pub representativeness: String,
@@ -290,27 +301,32 @@ pub struct SelectArgs {
     #[arg(long, value_name = "report.json")]
     pub report: Option<PathBuf>,
     /// Refuse to run (before reading the data) if the estimated peak memory exceeds this, e.g. `4G`.
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", conflicts_with = "graph")]
     pub max_memory: Option<String>,
     /// Drop samples with a NaN or infinite value in any input (and report how many) instead of
     /// refusing the input.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "graph")]
     pub drop_nonfinite: bool,
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
-    /// How the dataset is cut into independent partitions.
-    #[arg(long, value_enum, default_value = "random")]
-    pub partition: PartitionArg,
-    /// Largest partition (each gets its own kNN graph and problem).
-    #[arg(long, default_value_t = 50_000)]
-    pub partition_size: usize,
+    /// How the dataset is cut into independent partitions [default: random].
+    #[arg(long, value_enum, conflicts_with = "graph")]
+    pub partition: Option<PartitionArg>,
+    /// Largest partition (each gets its own kNN graph and problem) [default: 50000].
+    #[arg(long, conflicts_with = "graph")]
+    pub partition_size: Option<usize>,
     /// Keep each class's share of the budget (needs --labels).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "graph")]
     pub class_quota: bool,
     /// With --class-quota: classes that must receive a quota (comma-separated); one with no
     /// samples is an error.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "graph"
+    )]
     pub quota_classes: Vec<i64>,
     /// Replace existing output files.
     #[arg(long)]
@@ -385,12 +401,8 @@ impl SelectArgs {
         let mut config = SelectConfig::new(k)
             .method(self.method.into())
             .solver(self.solver.into())
-            .neighbors(self.neighbors)
             .seed(self.seed);
-        config.knn.symmetrize = match self.symmetrize {
-            SymmetrizeArg::Max => Symmetrize::Max,
-            SymmetrizeArg::Mean => Symmetrize::Mean,
-        };
+        config.knn = knn_config(self.neighbors, self.symmetrize);
         config.normalization = match self.normalize {
             NormalizeArg::Minmax => ScoreNormalization::MinMax,
             NormalizeArg::Rank => ScoreNormalization::Rank,
@@ -424,7 +436,20 @@ impl SelectArgs {
     }
 }
 
-fn overwrite(force: bool) -> Overwrite {
+/// The kNN graph `--neighbors` and `--symmetrize` ask for (SPEC defaults where absent).
+pub(crate) fn knn_config(neighbors: Option<usize>, symmetrize: Option<SymmetrizeArg>) -> KnnConfig {
+    let default = KnnConfig::default();
+    KnnConfig {
+        neighbors: neighbors.unwrap_or(default.neighbors),
+        symmetrize: match symmetrize {
+            None => default.symmetrize,
+            Some(SymmetrizeArg::Max) => Symmetrize::Max,
+            Some(SymmetrizeArg::Mean) => Symmetrize::Mean,
+        },
+    }
+}
+
+pub(crate) fn overwrite(force: bool) -> Overwrite {
     if force {
         Overwrite::Allow
     } else {
@@ -433,7 +458,7 @@ fn overwrite(force: bool) -> Overwrite {
 }
 
 /// Refuses before any work is done if an output exists and `--force` is absent.
-fn check_outputs(paths: &[&Path], force: bool) -> Result<()> {
+pub(crate) fn check_outputs(paths: &[&Path], force: bool) -> Result<()> {
     if force {
         return Ok(());
     }
@@ -446,11 +471,13 @@ fn check_outputs(paths: &[&Path], force: bool) -> Result<()> {
     }
 }
 
-fn read_vector(path: &Path, what: &str, n: usize) -> Result<Vec<f32>> {
+/// Reads a per-sample vector that must have `n` values; `source` says where `n` comes from
+/// ("the embeddings have", "the graph K.npz has").
+fn read_vector(path: &Path, what: &str, n: usize, source: &str) -> Result<Vec<f32>> {
     let v = npy::read_f32_vector(path)?;
     if v.len() != n {
         return Err(Error::Usage(format!(
-            "{what} {} has {} values but the embeddings have n = {n} rows",
+            "{what} {} has {} values but {source} n = {n} rows",
             path.display(),
             v.len()
         )));
@@ -546,8 +573,8 @@ impl Inputs {
 /// Estimates the peak memory from the embeddings' header (nothing is read yet) and refuses the run
 /// if `--max-memory` is exceeded. Returns the estimate in bytes (0 if the header has no 2-D shape:
 /// the reader will then say what is wrong).
-fn check_memory(args: &SelectArgs) -> Result<u64> {
-    let header = npy::read_header(&args.embeddings)?;
+fn check_memory(args: &SelectArgs, embeddings: &Path) -> Result<u64> {
+    let header = npy::read_header(embeddings)?;
     let (n, d) = match header.shape[..] {
         [n, d] => (n as u64, d as u64),
         _ => return Ok(0),
@@ -557,7 +584,7 @@ fn check_memory(args: &SelectArgs) -> Result<u64> {
         n,
         d,
         header.dtype.itemsize() as u64,
-        args.neighbors as u64,
+        knn_config(args.neighbors, args.symmetrize).neighbors as u64,
         threads,
     );
     if let Some(text) = &args.max_memory {
@@ -580,25 +607,16 @@ fn check_memory(args: &SelectArgs) -> Result<u64> {
     Ok(estimate.peak)
 }
 
-/// `infoprune select`.
-pub fn select(args: &SelectArgs) -> Result<()> {
-    let started = Instant::now();
-    let mut outputs = vec![args.out.as_path()];
-    outputs.extend(args.report.as_deref());
-    check_outputs(&outputs, args.force)?;
-    let bars = Bars::new(args.quiet);
-
-    let estimate = check_memory(args)?;
-    let read_start = Instant::now();
-    let mapped = MappedMatrix::open(&args.embeddings)?;
-    let n = mapped.nrows();
+/// Reads the per-sample inputs of `select` (scores, possibly from logits; noise; labels; AUM),
+/// each checked to have `n` values; `source` says where `n` comes from.
+fn read_inputs(args: &SelectArgs, n: usize, source: &str) -> Result<Inputs> {
     let labels = args
         .labels
         .as_deref()
         .map(|p| read_labels(p, n))
         .transpose()?;
     let scores = match (&args.scores, args.scores_from, &args.logits, &labels) {
-        (Some(path), ..) => Some(read_vector(path, "scores", n)?),
+        (Some(path), ..) => Some(read_vector(path, "scores", n, source)?),
         (None, Some(kind), Some(logits), Some(labels)) => Some(score_from_logits(
             kind.into(),
             logits,
@@ -611,21 +629,119 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         )?),
         _ => None,
     };
-    let mut inputs = Inputs {
+    Ok(Inputs {
         embeddings: None,
         scores,
         noise: args
             .noise
             .as_deref()
-            .map(|p| read_vector(p, "noise", n))
+            .map(|p| read_vector(p, "noise", n, source))
             .transpose()?,
         labels,
         aum: args
             .aum
             .as_deref()
-            .map(|p| read_vector(p, "aum", n))
+            .map(|p| read_vector(p, "aum", n, source))
             .transpose()?,
-    };
+    })
+}
+
+/// What a run of `select` measured besides the pipeline's own result.
+struct RunFacts<'a> {
+    started: Instant,
+    n: usize,
+    read_seconds: f64,
+    dropped_nonfinite: usize,
+    estimated_peak_bytes: u64,
+    backend: String,
+    graph: Option<&'a Path>,
+}
+
+/// Writes the kept indices and the report, and prints the summary line.
+fn finish_select(
+    args: &SelectArgs,
+    config: &PrunerConfig,
+    pruned: &crate::pipeline::Pruned,
+    facts: RunFacts,
+    bars: &Bars,
+) -> Result<()> {
+    let n = facts.n;
+    bars.start(Stage::Write, 1);
+    let write_start = Instant::now();
+    let kept: Vec<i64> = pruned.indices.iter().map(|&i| i as i64).collect();
+    npy::write_i64_vector(&args.out, &kept, overwrite(args.force))?;
+    let write_seconds = write_start.elapsed().as_secs_f64();
+    if let Some(path) = &args.report {
+        let mut report = Report::new(
+            pruned,
+            config,
+            n,
+            &[("read", facts.read_seconds), ("write", write_seconds)],
+        );
+        report.dropped_nonfinite = facts.dropped_nonfinite;
+        report.estimated_peak_bytes = facts.estimated_peak_bytes;
+        report.backend = facts.backend.clone();
+        if let Some(graph) = facts.graph {
+            report.graph = Some(graph.display().to_string());
+            report.neighbors = None;
+            report.partition_method = "none";
+        }
+        npy::write_atomic(path, report.to_json().as_bytes(), overwrite(args.force))?;
+    }
+    bars.finish(Stage::Write);
+    if !args.quiet {
+        let layout = match facts.graph {
+            Some(graph) => format!(
+                "graph {}, α = {}",
+                graph.display(),
+                pruned.partitions.first().map_or(0.0, |p| p.alpha)
+            ),
+            None => format!(
+                "{} partition(s) in {} batch(es)",
+                pruned.partitions.len(),
+                pruned.batches
+            ),
+        };
+        eprintln!(
+            "kept {} of {} samples ({}{}), f(S) = {:.6}, {}, {} noisy and {} non-finite dropped, {:.2} s → {}",
+            kept.len(),
+            n,
+            config.select.method.name(),
+            if config.select.method == Method::InfoMax {
+                format!("/{}", config.select.solver.name())
+            } else {
+                String::new()
+            },
+            pruned.objective,
+            layout,
+            pruned.dropped_noisy,
+            facts.dropped_nonfinite,
+            facts.started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `infoprune select`.
+pub fn select(args: &SelectArgs) -> Result<()> {
+    if let Some(graph) = &args.graph {
+        return select_with_graph(args, graph);
+    }
+    let started = Instant::now();
+    let embeddings_path = args.embeddings.as_deref().ok_or_else(|| {
+        Error::Usage("--embeddings E.npy is required unless --graph K.npz is given".into())
+    })?;
+    let mut outputs = vec![args.out.as_path()];
+    outputs.extend(args.report.as_deref());
+    check_outputs(&outputs, args.force)?;
+    let bars = Bars::new(args.quiet);
+
+    let estimate = check_memory(args, embeddings_path)?;
+    let read_start = Instant::now();
+    let mapped = MappedMatrix::open(embeddings_path)?;
+    let n = mapped.nrows();
+    let mut inputs = read_inputs(args, n, "the embeddings have")?;
     let k = resolve_budget(args.keep, args.budget, n)?;
     let mut rows = None;
     if args.drop_nonfinite {
@@ -640,13 +756,16 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         None => Embeddings::Mapped(&mapped),
     };
 
+    let default_partition = PartitionConfig::default();
     let config = PrunerConfig {
         select: args.config(k)?,
         partition: PartitionConfig {
-            method: args.partition.into(),
-            max_size: args.partition_size,
+            method: args
+                .partition
+                .map_or(default_partition.method, PartitionMethod::from),
+            max_size: args.partition_size.unwrap_or(default_partition.max_size),
             seed: args.seed,
-            ..PartitionConfig::default()
+            ..default_partition
         },
         class_quota: args.class_quota,
         quota_classes: args.quota_classes.clone(),
@@ -671,46 +790,90 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         }
         None => 0,
     };
+    let facts = RunFacts {
+        started,
+        n,
+        read_seconds,
+        dropped_nonfinite,
+        estimated_peak_bytes: estimate,
+        backend: pruner.backend_ref().name(),
+        graph: None,
+    };
+    finish_select(args, &config, &pruned, facts, &bars)
+}
 
-    bars.start(Stage::Write, 1);
-    let write_start = Instant::now();
-    let kept: Vec<i64> = pruned.indices.iter().map(|&i| i as i64).collect();
-    npy::write_i64_vector(&args.out, &kept, overwrite(args.force))?;
-    let write_seconds = write_start.elapsed().as_secs_f64();
-    if let Some(path) = &args.report {
-        let mut report = Report::new(
-            &pruned,
-            &config,
-            n,
-            &[("read", read_seconds), ("write", write_seconds)],
-        );
-        report.dropped_nonfinite = dropped_nonfinite;
-        report.estimated_peak_bytes = estimate;
-        report.backend = pruner.backend_ref().name();
-        npy::write_atomic(path, report.to_json().as_bytes(), overwrite(args.force))?;
+/// `infoprune select --graph K.npz`: the given similarity, one problem over all its n samples.
+fn select_with_graph(args: &SelectArgs, graph_path: &Path) -> Result<()> {
+    let started = Instant::now();
+    let mut outputs = vec![args.out.as_path()];
+    outputs.extend(args.report.as_deref());
+    check_outputs(&outputs, args.force)?;
+    let bars = Bars::new(args.quiet);
+
+    let read_start = Instant::now();
+    let graph = crate::npz::read_csr(graph_path)?;
+    let n = graph.n();
+    let source = format!("the graph {} has", graph_path.display());
+    // The embeddings are only read by the method that needs them; their row count must match.
+    let mapped = args
+        .embeddings
+        .as_deref()
+        .map(MappedMatrix::open)
+        .transpose()?;
+    if let (Some(m), Some(path)) = (&mapped, args.embeddings.as_deref()) {
+        if m.nrows() != n {
+            return Err(Error::Usage(format!(
+                "embeddings {} have {} rows but the graph {} has n = {n}",
+                path.display(),
+                m.nrows(),
+                graph_path.display()
+            )));
+        }
     }
-    bars.finish(Stage::Write);
-    if !args.quiet {
-        eprintln!(
-            "kept {} of {} samples ({}{}), f(S) = {:.6}, {} partition(s) in {} batch(es), {} noisy and {} non-finite dropped, {:.2} s → {}",
-            kept.len(),
-            n,
-            config.select.method.name(),
-            if config.select.method == Method::InfoMax {
-                format!("/{}", config.select.solver.name())
-            } else {
-                String::new()
-            },
-            pruned.objective,
-            pruned.partitions.len(),
-            pruned.batches,
-            pruned.dropped_noisy,
-            dropped_nonfinite,
-            started.elapsed().as_secs_f64(),
-            args.out.display()
-        );
-    }
-    Ok(())
+    let inputs = read_inputs(args, n, &source)?;
+    let k = resolve_budget(args.keep, args.budget, n)?;
+    let gathered: Option<Array2<f32>> = match &mapped {
+        Some(m) if args.method == MethodArg::Moderate && m.view().is_none() => {
+            Some(m.gather(&(0..n).collect::<Vec<_>>())?)
+        }
+        _ => None,
+    };
+    let embeddings = match (&gathered, &mapped) {
+        _ if args.method != MethodArg::Moderate => None,
+        (Some(all), _) => Some(all.view()),
+        (None, Some(m)) => m.view(),
+        (None, None) => None,
+    };
+    let read_seconds = read_start.elapsed().as_secs_f64();
+
+    let config = PrunerConfig {
+        select: args.config(k)?,
+        partition: PartitionConfig::default(),
+        class_quota: false,
+        quota_classes: Vec::new(),
+    };
+    let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
+    let pruned = pruner.run_graph(
+        &graph,
+        embeddings,
+        SampleInputs {
+            scores: inputs.scores.as_deref(),
+            labels: inputs.labels.as_deref(),
+            noise: inputs.noise.as_deref(),
+            aum: inputs.aum.as_deref(),
+        },
+        &bars,
+    )?;
+    let facts = RunFacts {
+        started,
+        n,
+        read_seconds,
+        dropped_nonfinite: 0,
+        estimated_peak_bytes: 0,
+        backend: pruner.backend_ref().name(),
+        graph: Some(graph_path),
+    };
+    finish_select(args, &config, &pruned, facts, &bars)
 }
 
 /// One row of the demo's comparison table.

@@ -1,6 +1,7 @@
 //! The front crate's error type and its mapping to exit codes.
 
 use crate::npy::NpyError;
+use crate::npz::NpzError;
 use infoprune_core::CoreError;
 use thiserror::Error;
 
@@ -10,6 +11,9 @@ pub enum Error {
     /// A `.npy` file could not be read or written.
     #[error(transparent)]
     Npy(#[from] NpyError),
+    /// A `.npz` sparse similarity could not be read or written.
+    #[error(transparent)]
+    Npz(#[from] NpzError),
     /// The data or parameters were rejected by the core.
     #[error("{0}")]
     Core(#[from] CoreError),
@@ -28,6 +32,7 @@ impl Error {
         match self {
             Error::Internal(_) => 1,
             Error::Npy(e) if e.is_write_failure() => 1,
+            Error::Npz(e) if e.is_write_failure() => 1,
             _ => 2,
         }
     }

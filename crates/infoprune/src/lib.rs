@@ -1,6 +1,6 @@
 //! # infoprune
 //!
-//! The front of infoprune: `.npy` input and output, the `infoprune` command line, progress bars, the
+//! The front of infoprune: `.npy` input and output, SciPy `.npz` sparse similarities, the `infoprune` command line, progress bars, the
 //! JSON report and the built-in demo. The math lives in [`infoprune_core`].
 //!
 //! ```no_run
@@ -26,8 +26,10 @@ pub mod captions;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod graph_command;
 pub mod npy;
 pub mod npy_map;
+pub mod npz;
 pub mod partition;
 pub mod pipeline;
 pub mod progress_bars;

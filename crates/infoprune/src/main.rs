@@ -7,6 +7,8 @@ fn main() {
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Select(args) => cli::select(args),
+        Command::Graph(args) => infoprune::graph_command::graph(args),
+        Command::Evaluate(args) => infoprune::graph_command::evaluate(args),
         Command::Score(args) => infoprune::score_command::score(args),
         Command::Tokens(args) => infoprune::tokens_command::tokens(args),
         Command::Demo(args) => cli::demo(args),

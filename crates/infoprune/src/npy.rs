@@ -522,6 +522,32 @@ fn parse_prefix(path: &Path, bytes: &[u8]) -> Result<Prefix, NpyError> {
 /// Parses and validates the header at the start of `bytes`, which must hold at least the whole
 /// header (the data may be absent).
 fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header, NpyError> {
+    let (prefix, (dtype, endian), fortran_order, shape) =
+        header_fields(path, bytes, |descr| parse_descr(path, descr))?;
+    if byte_len(&shape, dtype.itemsize()).is_none() {
+        return Err(NpyError::TooLarge {
+            path: path.to_path_buf(),
+            shape,
+            itemsize: dtype.itemsize(),
+        });
+    }
+    Ok(Header {
+        dtype,
+        endian,
+        fortran_order,
+        shape,
+        data_offset: prefix.data_offset,
+    })
+}
+
+/// The prefix and the three header keys of the file at the start of `bytes`; the `descr` string is
+/// interpreted by `descr` (called before `fortran_order` and `shape` are checked, so the dtype is
+/// the first thing a header is judged by).
+fn header_fields<T>(
+    path: &Path,
+    bytes: &[u8],
+    descr_of: impl FnOnce(&str) -> Result<T, NpyError>,
+) -> Result<(Prefix, T, bool, Vec<usize>), NpyError> {
     let prefix = parse_prefix(path, bytes)?;
     let raw = bytes
         .get(prefix.len..prefix.data_offset)
@@ -589,8 +615,8 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header, NpyError> {
     let fortran = fortran.ok_or_else(|| missing("fortran_order"))?;
     let shape = shape.ok_or_else(|| missing("shape"))?;
 
-    let (dtype, endian) = match &descr {
-        PyValue::Str(s) => parse_descr(path, s)?,
+    let described = match &descr {
+        PyValue::Str(s) => descr_of(s)?,
         PyValue::List(_) => {
             return Err(NpyError::UnsupportedDtype {
                 path: path.to_path_buf(),
@@ -633,20 +659,7 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header, NpyError> {
         .iter()
         .map(|d| parse_dim(path, d))
         .collect::<Result<Vec<usize>, NpyError>>()?;
-    if byte_len(&shape, dtype.itemsize()).is_none() {
-        return Err(NpyError::TooLarge {
-            path: path.to_path_buf(),
-            shape,
-            itemsize: dtype.itemsize(),
-        });
-    }
-    Ok(Header {
-        dtype,
-        endian,
-        fortran_order,
-        shape,
-        data_offset: prefix.data_offset,
-    })
+    Ok((prefix, described, fortran_order, shape))
 }
 
 fn parse_dim(path: &Path, value: &PyValue) -> Result<usize, NpyError> {
@@ -1396,6 +1409,120 @@ pub fn exercise_readers(bytes: &[u8]) -> usize {
     .count()
 }
 
+/// A whole `.npy` file held in memory (one member of an `.npz` archive, say), checked as a file on
+/// disk is: a valid header, then exactly as many data bytes as it calls for. `path` names the
+/// source in errors. Returns the header and the data bytes.
+pub(crate) fn parse_in_memory<'b>(
+    path: &Path,
+    bytes: &'b [u8],
+) -> Result<(Header, &'b [u8]), NpyError> {
+    split_file(path, bytes)
+}
+
+/// The values of an integer or bool array (any shape) as `i64`, in storage order; a float dtype is
+/// an [`NpyError::UnsupportedDtype`] error.
+pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<i64>, NpyError> {
+    require_int(path, header)?;
+    int_values(path, header, data)
+}
+
+/// The values of a float32 or float64 array (any shape) as `f32`, in storage order, converted as
+/// [`read_f32_matrix`] does (NaN and infinities pass through); any other dtype is an
+/// [`NpyError::UnsupportedDtype`] error.
+pub(crate) fn float_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<f32>, NpyError> {
+    require_float(path, header)?;
+    float_values(path, header, data)
+}
+
+/// What the string reader accepts.
+const STRING_DTYPES: &str = "a byte string ('|S<width>') or a unicode string ('<U<width>')";
+
+/// Kind and width (in characters) of a string dtype such as `|S3` or `<U3`.
+fn parse_string_descr(path: &Path, descr: &str) -> Result<(Option<Endian>, usize), NpyError> {
+    let (order, code) = match descr.chars().next() {
+        Some(c @ ('<' | '>' | '|' | '=')) => (Some(c), descr.get(1..).unwrap_or("")),
+        _ => (None, descr),
+    };
+    let unsupported = || NpyError::UnsupportedDtype {
+        path: path.to_path_buf(),
+        found: match describe_code(code).or(Dtype::from_code(code).map(Dtype::name)) {
+            Some(kind) => format!("'{}' ({kind})", truncate(descr)),
+            None => format!("'{}'", truncate(descr)),
+        },
+        expected: STRING_DTYPES,
+    };
+    let (kind, width) = code.split_at_checked(1).ok_or_else(unsupported)?;
+    let width: usize = width.parse().map_err(|_| unsupported())?;
+    match kind {
+        // Bytes have no byte order.
+        "S" | "a" => Ok((None, width)),
+        "U" => Ok((
+            Some(match order {
+                Some('>') => Endian::Big,
+                Some('<') => Endian::Little,
+                _ => Endian::native(),
+            }),
+            width,
+        )),
+        _ => Err(unsupported()),
+    }
+}
+
+/// The one string held by a 0-d byte-string (`|S<w>`) or unicode (`<U<w>`) array in memory, with
+/// the trailing NULs NumPy pads it with removed (bytes that are not UTF-8 are replaced).
+pub(crate) fn scalar_string_from_bytes(path: &Path, bytes: &[u8]) -> Result<String, NpyError> {
+    let (prefix, (unicode, width), _, shape) =
+        header_fields(path, bytes, |descr| parse_string_descr(path, descr))?;
+    if !shape.is_empty() {
+        return Err(NpyError::WrongDimensions {
+            path: path.to_path_buf(),
+            expected: "0-d (a single string)",
+            found: shape,
+        });
+    }
+    let unit = if unicode.is_some() { 4 } else { 1 };
+    let expected = width.checked_mul(unit).ok_or_else(|| NpyError::TooLarge {
+        path: path.to_path_buf(),
+        shape: Vec::new(),
+        itemsize: width,
+    })?;
+    let data = bytes.get(prefix.data_offset..).ok_or(NpyError::Truncated {
+        path: path.to_path_buf(),
+        part: "header",
+        expected_bytes: prefix.data_offset as u64,
+        found_bytes: bytes.len() as u64,
+    })?;
+    if data.len() != expected {
+        return Err(if data.len() < expected {
+            NpyError::Truncated {
+                path: path.to_path_buf(),
+                part: "data",
+                expected_bytes: expected as u64,
+                found_bytes: data.len() as u64,
+            }
+        } else {
+            NpyError::TrailingBytes {
+                path: path.to_path_buf(),
+                expected_bytes: expected as u64,
+                found_bytes: data.len() as u64,
+            }
+        });
+    }
+    let text: String = match unicode {
+        None => String::from_utf8_lossy(data).into_owned(),
+        Some(endian) => elements::<4>(data)
+            .map(|b| {
+                let code = match endian {
+                    Endian::Little => u32::from_le_bytes(b),
+                    Endian::Big => u32::from_be_bytes(b),
+                };
+                char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
+            .collect(),
+    };
+    Ok(text.trim_end_matches('\0').to_owned())
+}
+
 /// Whether an existing output file may be replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Overwrite {
@@ -1454,8 +1581,9 @@ fn npy_header(descr: &str, fortran_order: bool, shape: &[usize]) -> Option<Vec<u
     None
 }
 
-/// A whole C-order `.npy` file in memory.
-fn npy_file<T, const N: usize>(
+/// A whole C-order `.npy` file in memory, laid out byte for byte as `numpy.save` writes it;
+/// `path` names the output in errors.
+pub(crate) fn npy_file<T, const N: usize>(
     path: &Path,
     descr: &str,
     shape: &[usize],

@@ -10,7 +10,8 @@ use crate::partition::{
     class_quota_budgets, partition, partition_budgets, PartitionConfig, PartitionMethod,
 };
 use infoprune_core::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
-use infoprune_core::importance::{NoiseCutoff, Representativeness};
+use infoprune_core::csr::{CsrSimilarity, SymmetryCheck};
+use infoprune_core::importance::{compose_importance, NoiseCutoff, Representativeness};
 use infoprune_core::progress::{Progress, Silent, Stage};
 use infoprune_core::select::{Extras, Prepared, SelectConfig, Selector};
 use infoprune_core::solver::{Algorithm, Method, SolverParams};
@@ -425,6 +426,146 @@ impl Pruner {
         })
     }
 
+    /// Selects `k` of the `n` samples of a given similarity `graph` (`select --graph`): one problem
+    /// over all samples, no partitions and no kNN graph. The importance, the noise cutoff, `α` and
+    /// every method work as in [`Pruner::run`], with the typicality (degree) taken from `graph`;
+    /// samples dropped by the noise cutoff are removed together with their rows and columns of
+    /// `graph`. `embeddings` (`n` rows) are needed only by [`Method::Moderate`].
+    ///
+    /// With `--normalize raw`, `γ = 0` and no noise dropped, this maximises exactly
+    /// `Σ_{i∈S} s_i − α Σ_{i,j∈S} K_ij` for the given `s` and `K`.
+    pub fn run_graph<'a>(
+        &self,
+        graph: &CsrSimilarity,
+        embeddings: Option<ArrayView2<'a, f32>>,
+        inputs: SampleInputs<'a>,
+        progress: &dyn Progress,
+    ) -> Result<Pruned> {
+        let n = graph.n();
+        let select = &self.config.select;
+        let k = select.k;
+        if n == 0 {
+            return Err(CoreError::Empty { what: "graph" }.into());
+        }
+        if k == 0 || k > n {
+            return Err(CoreError::InvalidBudget { k, n }.into());
+        }
+        for (what, len) in [
+            ("scores", inputs.scores.map(<[f32]>::len)),
+            ("labels", inputs.labels.map(<[i64]>::len)),
+            ("noise", inputs.noise.map(<[f32]>::len)),
+            ("aum", inputs.aum.map(<[f32]>::len)),
+            ("embedding rows", embeddings.map(|e| e.nrows())),
+        ] {
+            if let Some(len) = len {
+                if len != n {
+                    return Err(CoreError::ShapeMismatch {
+                        what: format!("{what} vs graph rows"),
+                        expected: n,
+                        found: len,
+                    }
+                    .into());
+                }
+            }
+        }
+        if let Some(e) = embeddings {
+            Embeddings::View(e).check_finite()?;
+        }
+        for (what, v) in [
+            ("scores", inputs.scores),
+            ("noise", inputs.noise),
+            ("aum", inputs.aum),
+        ] {
+            if let Some(v) = v {
+                infoprune_core::error::check_finite(what, v)?;
+            }
+        }
+        Selector::with_backend(select.clone(), self.backend.clone())?;
+        if self.config.class_quota || !self.config.quota_classes.is_empty() {
+            return Err(Error::Usage(
+                "--class-quota needs partitions, and a given --graph is solved as one problem"
+                    .into(),
+            ));
+        }
+        if select.method == Method::Moderate && embeddings.is_none() {
+            return Err(Error::Usage(
+                "--method moderate needs the features: give --embeddings along with --graph".into(),
+            ));
+        }
+
+        let mut timings = Timings::default();
+        let dropped = timings.time("noise", || match inputs.noise {
+            Some(noise) => select.noise_cutoff.noisiest(noise, k),
+            None => Ok(Vec::new()),
+        })?;
+        let rows: Vec<usize> = if dropped.is_empty() {
+            (0..n).collect()
+        } else {
+            let mut keep = vec![true; n];
+            for &i in &dropped {
+                keep[i] = false;
+            }
+            (0..n).filter(|&i| keep[i]).collect()
+        };
+        let start = Instant::now();
+        let sub = if rows.len() == n {
+            graph.clone()
+        } else {
+            induced_subgraph(graph, &rows)?
+        };
+        let normalized_scores = match inputs.scores {
+            Some(s) => {
+                let kept: Vec<f32> = rows.iter().map(|&i| s[i]).collect();
+                Some(select.normalization.apply(&kept)?)
+            }
+            None => None,
+        };
+        let gamma = select.representativeness.gamma(1.0 - k as f64 / n as f64);
+        let degrees = sub.degrees();
+        let importance = compose_importance(normalized_scores.as_deref(), &degrees, gamma);
+        let alpha = select.alpha.alpha(&importance, &degrees, k);
+        timings.add("importance", start.elapsed().as_secs_f64());
+
+        let nnz = sub.nnz();
+        let prepared = Prepared {
+            backend: self.backend.clone(),
+            rows,
+            dropped_noisy: dropped,
+            graph: sub,
+            normalized_scores,
+            importance,
+            gamma,
+            alpha,
+            k,
+            timings,
+        };
+        let extras = Extras {
+            labels: inputs.labels,
+            aum: inputs.aum,
+            embeddings,
+        };
+        let selection = prepared.select_with(select, select.method, extras, progress)?;
+        let mut indices = selection.indices;
+        indices.sort_unstable();
+        Ok(Pruned {
+            indices,
+            partitions: vec![PartitionStats {
+                size: n,
+                k,
+                objective: selection.objective,
+                iterations: selection.iterations,
+                alpha,
+                nnz,
+                converged: selection.converged,
+                swaps: selection.swaps,
+            }],
+            objective: selection.objective,
+            dropped_noisy: prepared.dropped_noisy.len(),
+            batches: 1,
+            timings: selection.timings,
+        })
+    }
+
     /// Groups the partitions to solve into batches: as many as fit the backend's limits (a
     /// symmetrised kNN graph holds at most 2·m entries per row), and on the CPU no more than the
     /// worker threads can build at once, so memory stays bounded by a batch.
@@ -467,4 +608,36 @@ fn original_index(err: CoreError, rows: &[usize], d: usize) -> Error {
         .into(),
         other => other.into(),
     }
+}
+
+/// The similarity among `rows` (ascending original indices) only: their rows and columns of
+/// `graph`, renumbered `0..rows.len()`.
+pub fn induced_subgraph(graph: &CsrSimilarity, rows: &[usize]) -> Result<CsrSimilarity> {
+    let mut new_index: Vec<Option<u32>> = vec![None; graph.n()];
+    for (new, &old) in rows.iter().enumerate() {
+        new_index[old] = Some(new as u32);
+    }
+    let mut indptr = Vec::with_capacity(rows.len() + 1);
+    let mut indices = Vec::new();
+    let mut values = Vec::new();
+    indptr.push(0);
+    for &i in rows {
+        let (cols, vals) = graph.row(i);
+        for (&j, &v) in cols.iter().zip(vals) {
+            if let Some(new) = new_index[j as usize] {
+                indices.push(new);
+                values.push(v);
+            }
+        }
+        indptr.push(indices.len());
+    }
+    // Renumbering is monotone, so rows stay sorted; a symmetric matrix's principal submatrix is
+    // symmetric.
+    Ok(CsrSimilarity::new(
+        rows.len(),
+        indptr,
+        indices,
+        values,
+        SymmetryCheck::Skip,
+    )?)
 }

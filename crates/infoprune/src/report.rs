@@ -28,8 +28,10 @@ pub struct Report {
     pub gamma: f64,
     /// Discrete `f(S)` of the kept set.
     pub objective: f64,
-    /// Neighbours per row of the kNN graph.
-    pub neighbors: usize,
+    /// Neighbours per row of the kNN graph (`null` with `select --graph`, which builds none).
+    pub neighbors: Option<usize>,
+    /// The similarity given with `select --graph` (`null` when a kNN graph was built).
+    pub graph: Option<String>,
     /// Stored entries of the similarity graph.
     pub graph_nnz: usize,
     /// Samples dropped by the noise cutoff.
@@ -50,7 +52,7 @@ pub struct Report {
     pub seed: u64,
     /// Partitions the data was cut into.
     pub partitions: usize,
-    /// How it was cut (`random`, `class`, `kmeans`).
+    /// How it was cut (`random`, `class`, `kmeans`; `none` with `select --graph`).
     pub partition_method: &'static str,
     /// Batches the partitions were solved in.
     pub batches: usize,
@@ -105,7 +107,8 @@ impl Report {
                 Representativeness::Fixed(g) => g,
             },
             objective: pruned.objective,
-            neighbors: select.knn.neighbors,
+            neighbors: Some(select.knn.neighbors),
+            graph: None,
             graph_nnz: pruned.partitions.iter().map(|p| p.nnz).sum(),
             dropped_noisy: pruned.dropped_noisy,
             dropped_nonfinite: 0,
