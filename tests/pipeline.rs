@@ -154,6 +154,48 @@ fn class_quotas_hold_in_the_selection() {
 }
 
 #[test]
+fn class_quotas_hold_inside_one_mixed_partition() {
+    // One random partition holds every class; the quota must still hold per class, even for a
+    // class whose samples are atypical (spread out) and would lose a mixed competition.
+    let n = 900;
+    let e = clustered(n, 3, 31);
+    let labels: Vec<i64> = (0..n)
+        .map(|i| if i % 9 == 0 { 2 } else { (i % 2) as i64 })
+        .collect();
+    let count = |c: i64| labels.iter().filter(|&&l| l == c).count();
+    let k = 90;
+    let config = PrunerConfig {
+        select: SelectConfig::new(k),
+        partition: PartitionConfig {
+            method: PartitionMethod::Random,
+            max_size: 50_000,
+            ..PartitionConfig::default()
+        },
+        class_quota: true,
+        quota_classes: Vec::new(),
+    };
+    let pruned = Pruner::new(config)
+        .run(
+            Embeddings::View(e.view()),
+            SampleInputs {
+                labels: Some(&labels),
+                ..SampleInputs::default()
+            },
+            &Silent,
+        )
+        .unwrap();
+    assert_eq!(pruned.indices.len(), k);
+    for c in 0..3 {
+        let kept = pruned.indices.iter().filter(|&&i| labels[i] == c).count();
+        let share = k as f64 * count(c) as f64 / n as f64;
+        assert!(
+            (kept as f64 - share).abs() < 1.0,
+            "class {c}: kept {kept}, share {share}"
+        );
+    }
+}
+
+#[test]
 fn select_cli_partitions_and_reports_them() {
     let fx = Fixture::new();
     let e = fx.embeddings("e.npy", &clustered(1200, 6, 23));

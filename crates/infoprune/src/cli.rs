@@ -316,7 +316,8 @@ pub struct SelectArgs {
     /// Largest partition (each gets its own kNN graph and problem) [default: 50000].
     #[arg(long, conflicts_with = "graph")]
     pub partition_size: Option<usize>,
-    /// Keep each class's share of the budget (needs --labels).
+    /// Keep each class's share of the budget exactly (needs --labels): every partition is split by
+    /// class, and each class keeps its share of k, rounded by largest remainder.
     #[arg(long, conflicts_with = "graph")]
     pub class_quota: bool,
     /// With --class-quota: classes that must receive a quota (comma-separated); one with no

@@ -4,6 +4,14 @@ use clap::Parser;
 use infoprune::cli::{self, Cli, Command};
 
 fn main() {
+    // Mesa's implicit Vulkan device-select layer opens a display connection to order the GPUs and
+    // prints an error on headless machines; we rank adapters ourselves, so it is switched off
+    // there. Set here, before any thread exists, since setting the environment is not thread-safe.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none()
+        && std::env::var_os("NODEVICE_SELECT").is_none()
+    {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Select(args) => cli::select(args),

@@ -156,6 +156,30 @@ pub fn partition_budgets(partitions: &[Vec<usize>], k: usize) -> Result<Vec<usiz
     Ok(largest_remainder(&sizes, k))
 }
 
+/// Splits every partition into one cell per class (classes in increasing label order, rows in
+/// their partition order), dropping nothing: with a class in each problem, a per-class budget is a
+/// hard quota rather than a share of a mixed problem's budget.
+///
+/// # Errors
+/// [`CoreError::ShapeMismatch`] when `labels` is shorter than the largest row index + 1.
+pub fn split_by_class(
+    partitions: Vec<Vec<usize>>,
+    labels: &[i64],
+) -> Result<Vec<Vec<usize>>, CoreError> {
+    if let Some(max_row) = partitions.iter().flatten().copied().max() {
+        check_len("labels", labels.len(), max_row)?;
+    }
+    let mut cells = Vec::with_capacity(partitions.len());
+    for part in partitions {
+        let mut by_class: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for r in part {
+            by_class.entry(labels[r]).or_default().push(r);
+        }
+        cells.extend(by_class.into_values());
+    }
+    Ok(cells)
+}
+
 /// Per-partition budgets with per-class quotas.
 ///
 /// Two-level largest remainder: each class first gets its quota, the largest-remainder rounding of

@@ -7,7 +7,8 @@
 use crate::error::{Error, Result};
 use crate::npy_map::MappedMatrix;
 use crate::partition::{
-    class_quota_budgets, partition, partition_budgets, PartitionConfig, PartitionMethod,
+    class_quota_budgets, partition, partition_budgets, split_by_class, PartitionConfig,
+    PartitionMethod,
 };
 use infoprune_core::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
 use infoprune_core::csr::{CsrSimilarity, SymmetryCheck};
@@ -94,7 +95,8 @@ pub struct PrunerConfig {
     pub select: SelectConfig,
     /// How samples are cut into partitions.
     pub partition: PartitionConfig,
-    /// Keep each class's share of the budget (needs labels).
+    /// Keep each class's share of the budget exactly (needs labels): partitions are split by class
+    /// and each class gets its largest-remainder share of `k`.
     pub class_quota: bool,
     /// Classes that must receive a quota; one without samples is an error (empty: every class
     /// present gets its share).
@@ -277,11 +279,14 @@ impl Pruner {
                 None
             };
         let partitions = partition(&rows, kmeans_view, inputs.labels, &self.config.partition)?;
-        let budgets = if self.config.class_quota {
+        let (partitions, budgets) = if self.config.class_quota {
             let labels = inputs.labels.expect("checked above");
-            class_quota_budgets(&partitions, labels, k, &self.config.quota_classes)?
+            let cells = split_by_class(partitions, labels)?;
+            let budgets = class_quota_budgets(&cells, labels, k, &self.config.quota_classes)?;
+            (cells, budgets)
         } else {
-            partition_budgets(&partitions, k)?
+            let budgets = partition_budgets(&partitions, k)?;
+            (partitions, budgets)
         };
         timings.add("partition", start.elapsed().as_secs_f64());
         progress.advance(1);
