@@ -360,23 +360,33 @@ impl CsrSimilarity {
         if self.nnz() == 0 {
             return 0.0;
         }
-        let mut v = vec![1.0f32 / (self.n as f32).sqrt(); self.n];
-        let mut w = vec![0.0f32; self.n];
-        let mut estimate = 0.0f64;
-        for _ in 0..iterations.max(1) {
-            self.spmv(&v, &mut w);
-            let norm = crate::reduce::dot(&w, &w).sqrt();
-            if norm == 0.0 {
-                return 0.0;
-            }
-            estimate = norm;
-            let inv = (1.0 / norm) as f32;
-            for (vi, wi) in v.iter_mut().zip(&w) {
-                *vi = wi * inv;
-            }
-        }
-        estimate
+        power_iteration(self.n, iterations, |v, w| self.spmv(v, w))
     }
+}
+
+/// `‖A‖₂` of a symmetric `n × n` operator by `iterations` power steps from the uniform vector
+/// (at least one), given `apply(v, w)` computing `w = A v`.
+pub(crate) fn power_iteration(
+    n: usize,
+    iterations: usize,
+    apply: impl Fn(&[f32], &mut [f32]),
+) -> f64 {
+    let mut v = vec![1.0f32 / (n as f32).sqrt(); n];
+    let mut w = vec![0.0f32; n];
+    let mut estimate = 0.0f64;
+    for _ in 0..iterations.max(1) {
+        apply(&v, &mut w);
+        let norm = crate::reduce::dot(&w, &w).sqrt();
+        if norm == 0.0 {
+            return 0.0;
+        }
+        estimate = norm;
+        let inv = (1.0 / norm) as f32;
+        for (vi, wi) in v.iter_mut().zip(&w) {
+            *vi = wi * inv;
+        }
+    }
+    estimate
 }
 
 #[cfg(test)]

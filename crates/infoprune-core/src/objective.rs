@@ -1,6 +1,7 @@
 //! The InfoMax objective `f(x) = Σ s_i x_i − α Σ_{i,j} K_ij x_i x_j` (SPEC §1): its discrete value
 //! `f(S)` for a set, its relaxed value for `x ∈ [0,1]^n`, and its gradient `s − 2α K x`.
 
+use crate::csr::CsrSimilarity;
 use crate::error::{CoreError, Result};
 use crate::reduce;
 use crate::solver::Problem;
@@ -31,10 +32,15 @@ pub fn objective(problem: &Problem, indices: &[usize]) -> Result<f64> {
 
 /// `f(S)` for `S = { i : member[i] }`.
 pub fn objective_of_mask(problem: &Problem, member: &[bool]) -> f64 {
-    let k = problem.similarity();
-    let s = problem.scores();
-    let mut sorted: Vec<usize> = (0..member.len()).filter(|&i| member[i]).collect();
-    sorted.sort_unstable();
+    let (linear, pairwise) = objective_terms(problem.similarity(), problem.scores(), member);
+    linear - problem.alpha() * pairwise
+}
+
+/// The two terms of `f(S)`, `(Σ_{i∈S} s_i, Σ_{i,j∈S} K_ij)` over ordered pairs, for
+/// `S = { i : member[i] }`: members in ascending order, each row's similarities summed in `f64`,
+/// then the rows, so every caller gets the same bits.
+pub fn objective_terms(k: &CsrSimilarity, s: &[f32], member: &[bool]) -> (f64, f64) {
+    let sorted: Vec<usize> = (0..member.len()).filter(|&i| member[i]).collect();
     let linear: f64 = sorted.iter().map(|&i| s[i] as f64).sum();
     let pairwise: f64 = sorted
         .iter()
@@ -47,7 +53,7 @@ pub fn objective_of_mask(problem: &Problem, member: &[bool]) -> f64 {
                 .sum::<f64>()
         })
         .sum();
-    linear - problem.alpha() * pairwise
+    (linear, pairwise)
 }
 
 /// Relaxed `f(x) = s·x − α x·(Kx)`, given `y = K x`.

@@ -173,21 +173,8 @@ pub fn evaluate_subset(
         }
     }
     let member: Vec<bool> = position.iter().map(Option::is_some).collect();
-    // The same arithmetic as the core's objective: members in ascending order, each row's
-    // similarities summed in f64, then the rows.
-    let members: Vec<usize> = (0..n).filter(|&i| member[i]).collect();
-    let linear: f64 = members.iter().map(|&i| scores[i] as f64).sum();
-    let pairwise: f64 = members
-        .iter()
-        .map(|&i| {
-            let (cols, vals) = graph.row(i);
-            cols.iter()
-                .zip(vals)
-                .filter(|(&j, _)| member[j as usize])
-                .map(|(_, &v)| v as f64)
-                .sum::<f64>()
-        })
-        .sum();
+    let k = member.iter().filter(|&&m| m).count();
+    let (linear, pairwise) = infoprune_core::objective::objective_terms(graph, scores, &member);
     let facility_location: f64 = (0..n)
         .map(|i| {
             let (cols, vals) = graph.row(i);
@@ -203,7 +190,7 @@ pub fn evaluate_subset(
         (linear + 0.0, pairwise + 0.0, facility_location + 0.0);
     Ok(Evaluation {
         n,
-        k: members.len(),
+        k,
         alpha,
         objective: linear - alpha * pairwise,
         linear,

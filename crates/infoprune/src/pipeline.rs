@@ -166,6 +166,39 @@ pub struct SampleInputs<'a> {
     pub aum: Option<&'a [f32]>,
 }
 
+impl SampleInputs<'_> {
+    /// Checks that every input has `n` entries (`rows` names what `n` counts in the error, plus
+    /// any `extra` lengths to hold to it) and that the float inputs are finite.
+    fn check(&self, n: usize, rows: &str, extra: Option<(&str, usize)>) -> Result<()> {
+        for (what, len) in [
+            ("scores", self.scores.map(<[f32]>::len)),
+            ("labels", self.labels.map(<[i64]>::len)),
+            ("noise", self.noise.map(<[f32]>::len)),
+            ("aum", self.aum.map(<[f32]>::len)),
+            extra.map_or(("", None), |(what, len)| (what, Some(len))),
+        ] {
+            if let Some(len) = len.filter(|&len| len != n) {
+                return Err(CoreError::ShapeMismatch {
+                    what: format!("{what} length vs {rows}"),
+                    expected: n,
+                    found: len,
+                }
+                .into());
+            }
+        }
+        for (what, v) in [
+            ("scores", self.scores),
+            ("noise", self.noise),
+            ("aum", self.aum),
+        ] {
+            if let Some(v) = v {
+                infoprune_core::error::check_finite(what, v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The pipeline: a configuration and a backend.
 pub struct Pruner {
     config: PrunerConfig,
@@ -207,35 +240,10 @@ impl Pruner {
         if k == 0 || k > n {
             return Err(CoreError::InvalidBudget { k, n }.into());
         }
-        for (what, len) in [
-            ("scores", inputs.scores.map(<[f32]>::len)),
-            ("labels", inputs.labels.map(<[i64]>::len)),
-            ("noise", inputs.noise.map(<[f32]>::len)),
-            ("aum", inputs.aum.map(<[f32]>::len)),
-        ] {
-            if let Some(len) = len {
-                if len != n {
-                    return Err(CoreError::ShapeMismatch {
-                        what: format!("{what} length vs embedding rows"),
-                        expected: n,
-                        found: len,
-                    }
-                    .into());
-                }
-            }
-        }
+        inputs.check(n, "embedding rows", None)?;
         // One pass over the embeddings before any work, so a bad value far into a mapped file fails
         // the run at once rather than after hours of graphs.
         embeddings.check_finite()?;
-        for (what, v) in [
-            ("scores", inputs.scores),
-            ("noise", inputs.noise),
-            ("aum", inputs.aum),
-        ] {
-            if let Some(v) = v {
-                infoprune_core::error::check_finite(what, v)?;
-            }
-        }
         // Validate the configuration once, before any work.
         Selector::with_backend(self.config.select.clone(), self.backend.clone())?;
         if self.config.class_quota && inputs.labels.is_none() {
@@ -455,35 +463,13 @@ impl Pruner {
         if k == 0 || k > n {
             return Err(CoreError::InvalidBudget { k, n }.into());
         }
-        for (what, len) in [
-            ("scores", inputs.scores.map(<[f32]>::len)),
-            ("labels", inputs.labels.map(<[i64]>::len)),
-            ("noise", inputs.noise.map(<[f32]>::len)),
-            ("aum", inputs.aum.map(<[f32]>::len)),
-            ("embedding rows", embeddings.map(|e| e.nrows())),
-        ] {
-            if let Some(len) = len {
-                if len != n {
-                    return Err(CoreError::ShapeMismatch {
-                        what: format!("{what} vs graph rows"),
-                        expected: n,
-                        found: len,
-                    }
-                    .into());
-                }
-            }
-        }
+        inputs.check(
+            n,
+            "graph rows",
+            embeddings.map(|e| ("embedding rows", e.nrows())),
+        )?;
         if let Some(e) = embeddings {
             Embeddings::View(e).check_finite()?;
-        }
-        for (what, v) in [
-            ("scores", inputs.scores),
-            ("noise", inputs.noise),
-            ("aum", inputs.aum),
-        ] {
-            if let Some(v) = v {
-                infoprune_core::error::check_finite(what, v)?;
-            }
         }
         Selector::with_backend(select.clone(), self.backend.clone())?;
         if self.config.class_quota || !self.config.quota_classes.is_empty() {

@@ -93,22 +93,7 @@ impl<'a> SimilarityOperator<'a> {
                 if values.iter().all(|&v| v == 0.0) {
                     return 0.0;
                 }
-                let mut v = vec![1.0f32 / (*n as f32).sqrt(); *n];
-                let mut w = vec![0.0f32; *n];
-                let mut estimate = 0.0f64;
-                for _ in 0..iterations.max(1) {
-                    self.apply(&v, &mut w);
-                    let norm = crate::reduce::dot(&w, &w).sqrt();
-                    if norm == 0.0 {
-                        return 0.0;
-                    }
-                    estimate = norm;
-                    let inv = (1.0 / norm) as f32;
-                    for (vi, wi) in v.iter_mut().zip(&w) {
-                        *vi = wi * inv;
-                    }
-                }
-                estimate
+                crate::csr::power_iteration(*n, iterations, |v, w| self.apply(v, w))
             }
         }
     }
