@@ -282,12 +282,45 @@ impl CsrSimilarity {
     }
 
     fn first_asymmetric_entry(&self) -> Option<(usize, usize)> {
-        (0..self.n).find_map(|i| {
+        if self.mirrors_match() {
+            return None;
+        }
+        // The exact first offending entry, in row order (explicitly stored zeros without a
+        // mirror fail the structural check above but are symmetric in value: this decides).
+        (0..self.n).into_par_iter().find_map_first(|i| {
             let (cols, vals) = self.row(i);
             cols.iter()
                 .zip(vals)
                 .find(|&(&j, &v)| self.get(j as usize, i) != v)
                 .map(|(&j, _)| (i, j as usize))
+        })
+    }
+
+    /// Whether the entries below the diagonal are exactly the mirrors of those above, in one
+    /// sequential pass with no search: scanning rows in order, the entries `(i, j)` above the
+    /// diagonal of column `j` arrive in increasing `i`, the order of row `j`'s entries below it.
+    fn mirrors_match(&self) -> bool {
+        let n = self.n;
+        let mut cursor: Vec<usize> = self.indptr[..n].to_vec();
+        for i in 0..n {
+            for p in self.indptr[i]..self.indptr[i + 1] {
+                let j = self.indices[p] as usize;
+                if j <= i {
+                    continue;
+                }
+                let c = cursor[j];
+                if c >= self.indptr[j + 1]
+                    || self.indices[c] as usize != i
+                    || self.values[c] != self.values[p]
+                {
+                    return false;
+                }
+                cursor[j] = c + 1;
+            }
+        }
+        (0..n).all(|j| {
+            let end = self.indptr[j + 1];
+            cursor[j] == end || self.indices[cursor[j]] as usize >= j
         })
     }
 
@@ -468,6 +501,49 @@ mod tests {
         assert!(msg(asym).contains("not symmetric"));
         let out = CsrSimilarity::from_triplets(2, &[(0, 2, 1.0)], DuplicatePolicy::Max, s);
         assert!(msg(out).contains("outside"));
+    }
+
+    #[test]
+    fn symmetry_check_finds_every_kind_of_asymmetry() {
+        let build = |n: usize, rows: &[&[(u32, f32)]]| {
+            let mut indptr = vec![0];
+            let (mut indices, mut values) = (Vec::new(), Vec::new());
+            for row in rows {
+                for &(j, v) in *row {
+                    indices.push(j);
+                    values.push(v);
+                }
+                indptr.push(indices.len());
+            }
+            CsrSimilarity::new(n, indptr, indices, values, SymmetryCheck::Skip).unwrap()
+        };
+        // A symmetric 4×4 with every row holding entries on both sides of the diagonal.
+        let sym = build(
+            4,
+            &[
+                &[(1, 0.5), (3, 0.25)],
+                &[(0, 0.5), (2, 0.75)],
+                &[(1, 0.75), (3, 1.0)],
+                &[(0, 0.25), (2, 1.0)],
+            ],
+        );
+        assert!(sym.is_symmetric());
+        assert_eq!(sym.first_asymmetric_entry(), None);
+        // Different values: the first offending entry in row order is named.
+        let value = build(3, &[&[(2, 0.5)], &[], &[(0, 0.25)]]);
+        assert_eq!(value.first_asymmetric_entry(), Some((0, 2)));
+        // An entry below the diagonal with no mirror above it.
+        let lower = build(3, &[&[], &[], &[(1, 0.5)]]);
+        assert_eq!(lower.first_asymmetric_entry(), Some((2, 1)));
+        // An entry above the diagonal with no mirror, while another pair matches.
+        let upper = build(3, &[&[(1, 0.5), (2, 0.5)], &[(0, 0.5)], &[]]);
+        assert_eq!(upper.first_asymmetric_entry(), Some((0, 2)));
+        // Mirrors present but in a row that also holds an unmatched lower entry.
+        let extra = build(3, &[&[(2, 0.5)], &[], &[(0, 0.5), (1, 0.5)]]);
+        assert_eq!(extra.first_asymmetric_entry(), Some((2, 1)));
+        // A stored zero without a mirror is still symmetric in value.
+        let zero = build(2, &[&[(1, 0.0)], &[]]);
+        assert!(zero.is_symmetric());
     }
 
     #[test]
