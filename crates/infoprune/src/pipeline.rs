@@ -168,7 +168,8 @@ pub struct SampleInputs<'a> {
 
 impl SampleInputs<'_> {
     /// Checks that every input has `n` entries (`rows` names what `n` counts in the error, plus
-    /// any `extra` lengths to hold to it) and that the float inputs are finite.
+    /// any `extra` lengths to hold to it). Finiteness is checked apart, after the embeddings', so
+    /// the first bad value reported is the embeddings' when both have one.
     fn check(&self, n: usize, rows: &str, extra: Option<(&str, usize)>) -> Result<()> {
         for (what, len) in [
             ("scores", self.scores.map(<[f32]>::len)),
@@ -186,6 +187,11 @@ impl SampleInputs<'_> {
                 .into());
             }
         }
+        Ok(())
+    }
+
+    /// Rejects a NaN or infinite score, noise value or margin, naming the input and the index.
+    fn check_finite(&self) -> Result<()> {
         for (what, v) in [
             ("scores", self.scores),
             ("noise", self.noise),
@@ -244,6 +250,7 @@ impl Pruner {
         // One pass over the embeddings before any work, so a bad value far into a mapped file fails
         // the run at once rather than after hours of graphs.
         embeddings.check_finite()?;
+        inputs.check_finite()?;
         // Validate the configuration once, before any work.
         Selector::with_backend(self.config.select.clone(), self.backend.clone())?;
         if self.config.class_quota && inputs.labels.is_none() {
@@ -471,6 +478,7 @@ impl Pruner {
         if let Some(e) = embeddings {
             Embeddings::View(e).check_finite()?;
         }
+        inputs.check_finite()?;
         Selector::with_backend(select.clone(), self.backend.clone())?;
         if self.config.class_quota || !self.config.quota_classes.is_empty() {
             return Err(Error::Usage(
