@@ -38,6 +38,24 @@ fn fails_with(o: &std::process::Output, needles: &[&str]) {
     }
 }
 
+/// Runs `infoprune graph` on the CPU with `extra` options, writing `K.npz` in the fixture; returns
+/// its path.
+fn build_graph(fx: &Fixture, embeddings: &str, extra: &[&str]) -> String {
+    let graph = fx.s("K.npz");
+    let args = [
+        "graph",
+        "--embeddings",
+        embeddings,
+        "--backend",
+        "cpu",
+        "--out",
+        &graph,
+        "-q",
+    ];
+    ok(&infoprune(&[&args[..], extra].concat()));
+    graph
+}
+
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -171,19 +189,7 @@ fn select_graph_greedy_maximises_exactly_the_given_objective() {
     for seed in 0..4u64 {
         let fx = Fixture::new();
         let e = fx.embeddings("e.npy", &clustered(n, 3, 100 + seed));
-        let graph = fx.s("K.npz");
-        ok(&infoprune(&[
-            "graph",
-            "--embeddings",
-            &e,
-            "--neighbors",
-            "4",
-            "--backend",
-            "cpu",
-            "--out",
-            &graph,
-            "-q",
-        ]));
+        let graph = build_graph(&fx, &e, &["--neighbors", "4"]);
         let kmat = npz::read_csr(Path::new(&graph)).unwrap();
         // Raw scores beyond [0, 1] and of both signs: any normalisation would change the result.
         let s: Vec<f32> = random_scores(n, seed)
@@ -284,19 +290,7 @@ fn select_graph_equals_select_from_embeddings_with_one_partition() {
     let n = 400;
     let e = fx.embeddings("e.npy", &clustered(n, 8, 7));
     let scores = fx.vector("s.npy", &random_scores(n, 9));
-    let graph = fx.s("K.npz");
-    ok(&infoprune(&[
-        "graph",
-        "--embeddings",
-        &e,
-        "--neighbors",
-        "6",
-        "--backend",
-        "cpu",
-        "--out",
-        &graph,
-        "-q",
-    ]));
+    let graph = build_graph(&fx, &e, &["--neighbors", "6"]);
     let (a_out, a_report) = (fx.s("a.npy"), fx.s("a.json"));
     let (b_out, b_report) = (fx.s("b.npy"), fx.s("b.json"));
     for extra in [
@@ -359,17 +353,7 @@ fn select_graph_runs_every_method_and_the_noise_cutoff() {
     let fx = Fixture::new();
     let n = 120;
     let e = fx.embeddings("e.npy", &clustered(n, 5, 3));
-    let graph = fx.s("K.npz");
-    ok(&infoprune(&[
-        "graph",
-        "--embeddings",
-        &e,
-        "--backend",
-        "cpu",
-        "--out",
-        &graph,
-        "-q",
-    ]));
+    let graph = build_graph(&fx, &e, &[]);
     let scores = fx.vector("s.npy", &random_scores(n, 1));
     let labels = fx.path("y.npy");
     infoprune::npy::write_i64_vector(
@@ -544,17 +528,7 @@ fn evaluate_matches_a_hand_computation() {
 fn mismatched_sizes_and_options_are_clear_errors() {
     let fx = Fixture::new();
     let e = fx.embeddings("e.npy", &clustered(12, 3, 1));
-    let graph = fx.s("K.npz");
-    ok(&infoprune(&[
-        "graph",
-        "--embeddings",
-        &e,
-        "--backend",
-        "cpu",
-        "--out",
-        &graph,
-        "-q",
-    ]));
+    let graph = build_graph(&fx, &e, &[]);
     let short = fx.vector("short.npy", &[1.0; 11]);
     let out = fx.s("keep.npy");
     let select = [

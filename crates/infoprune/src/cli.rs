@@ -537,6 +537,16 @@ struct Inputs {
 }
 
 impl Inputs {
+    /// The per-sample vectors as the pipeline takes them.
+    fn sample_inputs(&self) -> SampleInputs<'_> {
+        SampleInputs {
+            scores: self.scores.as_deref(),
+            labels: self.labels.as_deref(),
+            noise: self.noise.as_deref(),
+            aum: self.aum.as_deref(),
+        }
+    }
+
     /// Removes every sample with a NaN or infinite value in any float input; returns the inputs
     /// that remain and the original index of each remaining row.
     fn drop_nonfinite(self) -> Result<(Inputs, Vec<usize>)> {
@@ -772,16 +782,7 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         quota_classes: args.quota_classes.clone(),
     };
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
-    let mut pruned = pruner.run(
-        embeddings,
-        SampleInputs {
-            scores: inputs.scores.as_deref(),
-            labels: inputs.labels.as_deref(),
-            noise: inputs.noise.as_deref(),
-            aum: inputs.aum.as_deref(),
-        },
-        &bars,
-    )?;
+    let mut pruned = pruner.run(embeddings, inputs.sample_inputs(), &bars)?;
     let dropped_nonfinite = match &rows {
         Some(rows) => {
             for i in &mut pruned.indices {
@@ -854,17 +855,7 @@ fn select_with_graph(args: &SelectArgs, graph_path: &Path) -> Result<()> {
         quota_classes: Vec::new(),
     };
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
-    let pruned = pruner.run_graph(
-        &graph,
-        embeddings,
-        SampleInputs {
-            scores: inputs.scores.as_deref(),
-            labels: inputs.labels.as_deref(),
-            noise: inputs.noise.as_deref(),
-            aum: inputs.aum.as_deref(),
-        },
-        &bars,
-    )?;
+    let pruned = pruner.run_graph(&graph, embeddings, inputs.sample_inputs(), &bars)?;
     let facts = RunFacts {
         started,
         n,
