@@ -324,6 +324,32 @@ impl CsrSimilarity {
         })
     }
 
+    /// The similarity among `rows` only (ascending indices): their rows and columns, renumbered
+    /// `0..rows.len()`.
+    pub fn induced_subgraph(&self, rows: &[usize]) -> CsrSimilarity {
+        let mut new_index: Vec<Option<u32>> = vec![None; self.n];
+        for (new, &old) in rows.iter().enumerate() {
+            new_index[old] = Some(new as u32);
+        }
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        let mut indices = Vec::new();
+        let mut values = Vec::new();
+        indptr.push(0);
+        for &i in rows {
+            let (cols, vals) = self.row(i);
+            for (&j, &v) in cols.iter().zip(vals) {
+                if let Some(new) = new_index[j as usize] {
+                    indices.push(new);
+                    values.push(v);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        // Ascending rows renumber monotonically, so columns stay sorted; a principal submatrix of
+        // a symmetric matrix is symmetric.
+        Self::from_trusted_parts(rows.len(), indptr, indices, values)
+    }
+
     /// Whether `K_ij = K_ji` holds exactly for every stored entry.
     pub fn is_symmetric(&self) -> bool {
         self.first_asymmetric_entry().is_none()
@@ -544,6 +570,35 @@ mod tests {
         // A stored zero without a mirror is still symmetric in value.
         let zero = build(2, &[&[(1, 0.0)], &[]]);
         assert!(zero.is_symmetric());
+    }
+
+    #[test]
+    fn induced_subgraph_keeps_exactly_the_entries_among_the_rows() {
+        let k = CsrSimilarity::from_triplets(
+            4,
+            &[
+                (0, 1, 0.5),
+                (1, 0, 0.5),
+                (0, 3, 0.25),
+                (3, 0, 0.25),
+                (1, 2, 0.75),
+                (2, 1, 0.75),
+                (2, 3, 1.0),
+                (3, 2, 1.0),
+            ],
+            DuplicatePolicy::Error,
+            SymmetryCheck::Require,
+        )
+        .unwrap();
+        let sub = k.induced_subgraph(&[0, 2, 3]);
+        assert_eq!(sub.n(), 3);
+        // Rows 0, 2, 3 become 0, 1, 2: only (0,3) and (2,3) survive.
+        assert_eq!(sub.indptr(), &[0, 1, 2, 4]);
+        assert_eq!(sub.indices(), &[2, 2, 0, 1]);
+        assert_eq!(sub.values(), &[0.25, 1.0, 0.25, 1.0]);
+        assert!(sub.is_symmetric());
+        assert_eq!(k.induced_subgraph(&[0, 1, 2, 3]), k);
+        assert_eq!(k.induced_subgraph(&[]).n(), 0);
     }
 
     #[test]

@@ -289,39 +289,10 @@ impl Selector {
         // when the noise cutoff later removes its row.
         validate_embeddings(embeddings)?;
         let n = embeddings.nrows();
-        if config.k == 0 || config.k > n {
-            return Err(CoreError::InvalidBudget { k: config.k, n });
-        }
-        for (what, values) in [("scores", scores), ("noise", noise)] {
-            if let Some(v) = values {
-                if v.len() != n {
-                    return Err(CoreError::ShapeMismatch {
-                        what: format!("{what} length vs embedding rows"),
-                        expected: n,
-                        found: v.len(),
-                    });
-                }
-            }
-        }
-        if let Some(s) = scores {
-            crate::error::check_finite("scores", s)?;
-        }
+        self.check_sample_inputs(n, "embedding rows", scores, noise)?;
 
         let mut timings = Timings::default();
-        let dropped_noisy = timings.time("noise", || match noise {
-            Some(noise) => config.noise_cutoff.noisiest(noise, config.k),
-            None => Ok(Vec::new()),
-        })?;
-        let rows: Vec<usize> = if dropped_noisy.is_empty() {
-            (0..n).collect()
-        } else {
-            let mut dropped = vec![false; n];
-            for &i in &dropped_noisy {
-                dropped[i] = true;
-            }
-            (0..n).filter(|&i| !dropped[i]).collect()
-        };
-
+        let (dropped_noisy, rows) = self.drop_noisy(n, noise, &mut timings)?;
         let graph = timings.time("graph", || {
             if rows.len() == n {
                 self.backend.knn_graph(embeddings, &config.knn, progress)
@@ -333,7 +304,90 @@ impl Selector {
                 )
             }
         })?;
+        self.compose(graph, rows, dropped_noisy, scores, n, timings)
+    }
 
+    /// [`Selector::prepare`] on a given similarity over all `n` samples instead of a kNN graph
+    /// built from embeddings: the rows and columns of the samples the noise cutoff drops are
+    /// removed from `graph`, and the typicality (degree) is taken from what remains.
+    pub fn prepare_with_graph(
+        &self,
+        graph: CsrSimilarity,
+        scores: Option<&[f32]>,
+        noise: Option<&[f32]>,
+    ) -> Result<Prepared> {
+        let n = graph.n();
+        self.check_sample_inputs(n, "graph rows", scores, noise)?;
+        let mut timings = Timings::default();
+        let (dropped_noisy, rows) = self.drop_noisy(n, noise, &mut timings)?;
+        let graph = timings.time("importance", || {
+            if rows.len() == n {
+                graph
+            } else {
+                graph.induced_subgraph(&rows)
+            }
+        });
+        self.compose(graph, rows, dropped_noisy, scores, n, timings)
+    }
+
+    /// The budget fits `n`, and the per-sample inputs have `n` values (`rows` names what `n`
+    /// counts in the error) with finite scores.
+    fn check_sample_inputs(
+        &self,
+        n: usize,
+        rows: &str,
+        scores: Option<&[f32]>,
+        noise: Option<&[f32]>,
+    ) -> Result<()> {
+        if self.config.k == 0 || self.config.k > n {
+            return Err(CoreError::InvalidBudget {
+                k: self.config.k,
+                n,
+            });
+        }
+        for (what, values) in [("scores", scores), ("noise", noise)] {
+            if let Some(v) = values {
+                if v.len() != n {
+                    return Err(CoreError::ShapeMismatch {
+                        what: format!("{what} length vs {rows}"),
+                        expected: n,
+                        found: v.len(),
+                    });
+                }
+            }
+        }
+        if let Some(s) = scores {
+            crate::error::check_finite("scores", s)?;
+        }
+        Ok(())
+    }
+
+    /// The noise cutoff: the dropped rows and the remaining ones (both ascending).
+    fn drop_noisy(
+        &self,
+        n: usize,
+        noise: Option<&[f32]>,
+        timings: &mut Timings,
+    ) -> Result<(Vec<usize>, Vec<usize>)> {
+        let dropped = timings.time("noise", || match noise {
+            Some(noise) => self.config.noise_cutoff.noisiest(noise, self.config.k),
+            None => Ok(Vec::new()),
+        })?;
+        let rows = remaining_rows(n, &dropped);
+        Ok((dropped, rows))
+    }
+
+    /// Composes the importance over `rows` (of the original `n`) on their `graph` and chooses `α`.
+    fn compose(
+        &self,
+        graph: CsrSimilarity,
+        rows: Vec<usize>,
+        dropped_noisy: Vec<usize>,
+        scores: Option<&[f32]>,
+        n: usize,
+        mut timings: Timings,
+    ) -> Result<Prepared> {
+        let config = &self.config;
         let start = std::time::Instant::now();
         let normalized_scores = match scores {
             Some(s) => {
@@ -362,6 +416,18 @@ impl Selector {
             timings,
         })
     }
+}
+
+/// The rows of `0..n` not in `dropped` (indices in `0..n`), ascending.
+pub fn remaining_rows(n: usize, dropped: &[usize]) -> Vec<usize> {
+    if dropped.is_empty() {
+        return (0..n).collect();
+    }
+    let mut keep = vec![true; n];
+    for &i in dropped {
+        keep[i] = false;
+    }
+    (0..n).filter(|&i| keep[i]).collect()
 }
 
 impl Prepared {

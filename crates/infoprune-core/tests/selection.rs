@@ -1,6 +1,7 @@
 //! End-to-end properties of the single-problem pipeline: determinism, planted duplicates, defaults.
 
 use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness};
+use infoprune_core::progress::Silent;
 use infoprune_core::select::{SelectConfig, Selector};
 use infoprune_core::{Method, RelaxedSolver};
 use ndarray::Array2;
@@ -296,4 +297,35 @@ fn score_based_selectors_run_through_the_pipeline() {
         err.to_string().contains("expected 1000, found 999"),
         "{err}"
     );
+}
+
+#[test]
+fn a_given_graph_prepares_the_same_instance_as_the_embeddings_it_came_from() {
+    let (e, _) = clustered(400, 6, 5, 10, 3);
+    let scores: Vec<f32> = (0..400).map(|i| ((i * 17) % 89) as f32).collect();
+    let selector = Selector::new(SelectConfig::new(40)).unwrap();
+    let built = selector
+        .prepare(e.view(), Some(&scores), None, &Silent)
+        .unwrap();
+    let given = selector
+        .prepare_with_graph(built.graph.clone(), Some(&scores), None)
+        .unwrap();
+    assert_eq!(given.graph, built.graph);
+    assert_eq!(given.rows, built.rows);
+    assert_eq!(given.importance, built.importance);
+    assert_eq!(given.alpha, built.alpha);
+
+    // With the noise cutoff, the dropped samples' rows and columns leave the given graph (on
+    // embeddings the kNN graph would be rebuilt over the rest instead).
+    let noise: Vec<f32> = (0..400).map(|i| ((i * 53) % 401) as f32).collect();
+    let selector =
+        Selector::new(SelectConfig::new(40).noise_cutoff(NoiseCutoff::Fraction(0.25))).unwrap();
+    let given = selector
+        .prepare_with_graph(built.graph.clone(), Some(&scores), Some(&noise))
+        .unwrap();
+    assert_eq!(given.dropped_noisy.len(), 100);
+    assert_eq!(given.rows.len(), 300);
+    assert!(given.dropped_noisy.iter().all(|i| !given.rows.contains(i)));
+    assert_eq!(given.graph, built.graph.induced_subgraph(&given.rows));
+    assert_eq!(given.importance.len(), 300);
 }

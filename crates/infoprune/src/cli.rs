@@ -855,7 +855,7 @@ fn select_with_graph(args: &SelectArgs, graph_path: &Path) -> Result<()> {
         quota_classes: Vec::new(),
     };
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
-    let pruned = pruner.run_graph(&graph, embeddings, inputs.sample_inputs(), &bars)?;
+    let pruned = pruner.run_graph(graph, embeddings, inputs.sample_inputs(), &bars)?;
     let facts = RunFacts {
         started,
         n,

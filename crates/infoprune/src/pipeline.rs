@@ -11,10 +11,10 @@ use crate::partition::{
     PartitionMethod,
 };
 use infoprune_core::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
-use infoprune_core::csr::{CsrSimilarity, SymmetryCheck};
-use infoprune_core::importance::{compose_importance, NoiseCutoff, Representativeness};
+use infoprune_core::csr::CsrSimilarity;
+use infoprune_core::importance::{NoiseCutoff, Representativeness};
 use infoprune_core::progress::{Progress, Silent, Stage};
-use infoprune_core::select::{Extras, Prepared, SelectConfig, Selector};
+use infoprune_core::select::{remaining_rows, Extras, Prepared, SelectConfig, Selector};
 use infoprune_core::solver::{Algorithm, Method, SolverParams};
 use infoprune_core::timing::Timings;
 use infoprune_core::CoreError;
@@ -267,11 +267,7 @@ impl Pruner {
             Some(noise) => self.config.select.noise_cutoff.noisiest(noise, k)?,
             None => Vec::new(),
         };
-        let mut keep = vec![true; n];
-        for &i in &dropped {
-            keep[i] = false;
-        }
-        let rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+        let rows = remaining_rows(n, &dropped);
         progress.start(Stage::Partition, 1);
         // k-means needs every row at once; a mapped float32 file is viewed in place.
         let gathered: Option<Array2<f32>> = match embeddings {
@@ -456,7 +452,7 @@ impl Pruner {
     /// `Σ_{i∈S} s_i − α Σ_{i,j∈S} K_ij` for the given `s` and `K`.
     pub fn run_graph<'a>(
         &self,
-        graph: &CsrSimilarity,
+        graph: CsrSimilarity,
         embeddings: Option<ArrayView2<'a, f32>>,
         inputs: SampleInputs<'a>,
         progress: &dyn Progress,
@@ -479,7 +475,7 @@ impl Pruner {
             Embeddings::View(e).check_finite()?;
         }
         inputs.check_finite()?;
-        Selector::with_backend(select.clone(), self.backend.clone())?;
+        let selector = Selector::with_backend(select.clone(), self.backend.clone())?;
         if self.config.class_quota || !self.config.quota_classes.is_empty() {
             return Err(Error::Usage(
                 "--class-quota needs partitions, and a given --graph is solved as one problem"
@@ -492,52 +488,8 @@ impl Pruner {
             ));
         }
 
-        let mut timings = Timings::default();
-        let dropped = timings.time("noise", || match inputs.noise {
-            Some(noise) => select.noise_cutoff.noisiest(noise, k),
-            None => Ok(Vec::new()),
-        })?;
-        let rows: Vec<usize> = if dropped.is_empty() {
-            (0..n).collect()
-        } else {
-            let mut keep = vec![true; n];
-            for &i in &dropped {
-                keep[i] = false;
-            }
-            (0..n).filter(|&i| keep[i]).collect()
-        };
-        let start = Instant::now();
-        let sub = if rows.len() == n {
-            graph.clone()
-        } else {
-            induced_subgraph(graph, &rows)?
-        };
-        let normalized_scores = match inputs.scores {
-            Some(s) => {
-                let kept: Vec<f32> = rows.iter().map(|&i| s[i]).collect();
-                Some(select.normalization.apply(&kept)?)
-            }
-            None => None,
-        };
-        let gamma = select.representativeness.gamma(1.0 - k as f64 / n as f64);
-        let degrees = sub.degrees();
-        let importance = compose_importance(normalized_scores.as_deref(), &degrees, gamma);
-        let alpha = select.alpha.alpha(&importance, &degrees, k);
-        timings.add("importance", start.elapsed().as_secs_f64());
-
-        let nnz = sub.nnz();
-        let prepared = Prepared {
-            backend: self.backend.clone(),
-            rows,
-            dropped_noisy: dropped,
-            graph: sub,
-            normalized_scores,
-            importance,
-            gamma,
-            alpha,
-            k,
-            timings,
-        };
+        let prepared = selector.prepare_with_graph(graph, inputs.scores, inputs.noise)?;
+        let (nnz, alpha) = (prepared.graph.nnz(), prepared.alpha);
         let extras = Extras {
             labels: inputs.labels,
             aum: inputs.aum,
@@ -607,36 +559,4 @@ fn original_index(err: CoreError, rows: &[usize], d: usize) -> Error {
         .into(),
         other => other.into(),
     }
-}
-
-/// The similarity among `rows` (ascending original indices) only: their rows and columns of
-/// `graph`, renumbered `0..rows.len()`.
-pub fn induced_subgraph(graph: &CsrSimilarity, rows: &[usize]) -> Result<CsrSimilarity> {
-    let mut new_index: Vec<Option<u32>> = vec![None; graph.n()];
-    for (new, &old) in rows.iter().enumerate() {
-        new_index[old] = Some(new as u32);
-    }
-    let mut indptr = Vec::with_capacity(rows.len() + 1);
-    let mut indices = Vec::new();
-    let mut values = Vec::new();
-    indptr.push(0);
-    for &i in rows {
-        let (cols, vals) = graph.row(i);
-        for (&j, &v) in cols.iter().zip(vals) {
-            if let Some(new) = new_index[j as usize] {
-                indices.push(new);
-                values.push(v);
-            }
-        }
-        indptr.push(indices.len());
-    }
-    // Renumbering is monotone, so rows stay sorted; a symmetric matrix's principal submatrix is
-    // symmetric.
-    Ok(CsrSimilarity::new(
-        rows.len(),
-        indptr,
-        indices,
-        values,
-        SymmetryCheck::Skip,
-    )?)
 }
