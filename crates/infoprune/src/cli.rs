@@ -756,7 +756,7 @@ pub fn select(args: &SelectArgs) -> Result<()> {
     let k = resolve_budget(args.keep, args.budget, n)?;
     let mut rows = None;
     if args.drop_nonfinite {
-        inputs.embeddings = Some(mapped.gather(&(0..n).collect::<Vec<_>>())?);
+        inputs.embeddings = Some(mapped.whole()?.into_owned());
         let (kept, kept_rows) = inputs.drop_nonfinite()?;
         inputs = kept;
         rows = Some(kept_rows);
@@ -834,18 +834,11 @@ fn select_with_graph(args: &SelectArgs, graph_path: &Path) -> Result<()> {
     }
     let inputs = read_inputs(args, n, &source)?;
     let k = resolve_budget(args.keep, args.budget, n)?;
-    let gathered: Option<Array2<f32>> = match &mapped {
-        Some(m) if args.method == MethodArg::Moderate && m.view().is_none() => {
-            Some(m.gather(&(0..n).collect::<Vec<_>>())?)
-        }
+    let all = match &mapped {
+        Some(m) if args.method == MethodArg::Moderate => Some(m.whole()?),
         _ => None,
     };
-    let embeddings = match (&gathered, &mapped) {
-        _ if args.method != MethodArg::Moderate => None,
-        (Some(all), _) => Some(all.view()),
-        (None, Some(m)) => m.view(),
-        (None, None) => None,
-    };
+    let embeddings = all.as_ref().map(|a| a.view());
     let read_seconds = read_start.elapsed().as_secs_f64();
 
     let config = PrunerConfig {

@@ -13,7 +13,6 @@ use clap::Args;
 use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::CoreError;
-use ndarray::Array2;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -56,17 +55,10 @@ pub fn graph(args: &GraphArgs) -> Result<()> {
         return Err(CoreError::Empty { what: "embeddings" }.into());
     }
     Embeddings::Mapped(&mapped).check_finite()?;
-    let gathered: Array2<f32>;
-    let view = match mapped.view() {
-        Some(view) => view,
-        None => {
-            gathered = mapped.gather(&(0..n).collect::<Vec<_>>())?;
-            gathered.view()
-        }
-    };
+    let all = mapped.whole()?;
     let backend = open_backend(args.backend, args.quiet)?;
     let config = knn_config(Some(args.neighbors), Some(args.symmetrize));
-    let graph = backend.knn_graph(view, &config, &bars)?;
+    let graph = backend.knn_graph(all.view(), &config, &bars)?;
     bars.start(Stage::Write, 1);
     npz::write_csr(&args.out, &graph, overwrite(args.force))?;
     bars.finish(Stage::Write);

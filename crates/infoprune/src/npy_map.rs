@@ -4,7 +4,7 @@
 
 use crate::npy::{read_header, Dtype, Endian, Header, NpyError};
 use memmap2::Mmap;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -123,6 +123,15 @@ impl MappedMatrix {
         ArrayView2::from_shape((self.rows, self.cols), floats).ok()
     }
 
+    /// Every row as f32: the file viewed in place where [`MappedMatrix::view`] allows, else all rows
+    /// gathered.
+    pub fn whole(&self) -> Result<CowArray<'_, f32, Ix2>, NpyError> {
+        Ok(match self.view() {
+            Some(view) => view.into(),
+            None => self.gather(&(0..self.rows).collect::<Vec<_>>())?.into(),
+        })
+    }
+
     /// Element `(i, j)` as f64, whatever the file's dtype, byte order and layout.
     fn element(&self, i: usize, j: usize) -> f64 {
         let size = self.header.dtype.itemsize();
@@ -194,6 +203,9 @@ mod tests {
         let m = MappedMatrix::open(&p32).unwrap();
         assert_eq!((m.nrows(), m.ncols()), (7, 3));
         assert_eq!(m.view().unwrap(), e.view());
+        let whole = m.whole().unwrap();
+        assert!(whole.is_view(), "float32 is viewed in place");
+        assert_eq!(whole, e);
         assert_eq!(
             m.gather(&[6, 0]).unwrap().row(0).to_vec(),
             vec![60.0, 61.0, 62.0]
@@ -203,6 +215,9 @@ mod tests {
         write_f64_matrix(&p64, e.mapv(|v| v as f64).view(), Overwrite::Refuse).unwrap();
         let m = MappedMatrix::open(&p64).unwrap();
         assert!(m.view().is_none());
+        let whole = m.whole().unwrap();
+        assert!(!whole.is_view(), "float64 is gathered");
+        assert_eq!(whole, e);
         assert_eq!(
             m.gather(&[2, 5]).unwrap(),
             e.select(ndarray::Axis(0), &[2, 5])

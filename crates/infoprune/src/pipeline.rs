@@ -18,7 +18,7 @@ use infoprune_core::select::{remaining_rows, Extras, Prepared, SelectConfig, Sel
 use infoprune_core::solver::{Algorithm, Method, SolverParams};
 use infoprune_core::timing::Timings;
 use infoprune_core::CoreError;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
@@ -77,6 +77,14 @@ impl Embeddings<'_> {
             first += BLOCK;
         }
         Ok(())
+    }
+
+    /// Every row as f32, viewed in place where possible (see [`MappedMatrix::whole`]).
+    pub fn whole(&self) -> Result<CowArray<'_, f32, Ix2>> {
+        match self {
+            Embeddings::View(v) => Ok(v.view().into()),
+            Embeddings::Mapped(m) => Ok(m.whole()?),
+        }
     }
 
     /// The given rows, as f32.
@@ -270,25 +278,12 @@ impl Pruner {
         let rows = remaining_rows(n, &dropped);
         progress.start(Stage::Partition, 1);
         // k-means needs every row at once; a mapped float32 file is viewed in place.
-        let gathered: Option<Array2<f32>> = match embeddings {
-            Embeddings::Mapped(m)
-                if self.config.partition.method == PartitionMethod::KMeans
-                    && m.view().is_none() =>
-            {
-                Some(m.gather(&(0..n).collect::<Vec<_>>())?)
-            }
-            _ => None,
+        let all = if self.config.partition.method == PartitionMethod::KMeans {
+            Some(embeddings.whole()?)
+        } else {
+            None
         };
-        let kmeans_view: Option<ArrayView2<f32>> =
-            if self.config.partition.method == PartitionMethod::KMeans {
-                match (&embeddings, &gathered) {
-                    (_, Some(all)) => Some(all.view()),
-                    (Embeddings::Mapped(m), None) => m.view(),
-                    (Embeddings::View(v), None) => Some(v.view()),
-                }
-            } else {
-                None
-            };
+        let kmeans_view = all.as_ref().map(|a| a.view());
         let partitions = partition(&rows, kmeans_view, inputs.labels, &self.config.partition)?;
         let (partitions, budgets) = if self.config.class_quota {
             let labels = inputs.labels.expect("checked above");
