@@ -736,18 +736,22 @@ fn finish_select(
 
 /// `infoprune select`.
 pub fn select(args: &SelectArgs) -> Result<()> {
-    if let Some(graph) = &args.graph {
-        return select_with_graph(args, graph);
-    }
     let started = Instant::now();
-    let embeddings_path = args.embeddings.as_deref().ok_or_else(|| {
-        Error::Usage("--embeddings E.npy is required unless --graph K.npz is given".into())
-    })?;
     let mut outputs = vec![args.out.as_path()];
     outputs.extend(args.report.as_deref());
     check_outputs(&outputs, args.force)?;
     let bars = Bars::new(args.quiet);
+    match &args.graph {
+        Some(graph) => select_with_graph(args, graph, started, &bars),
+        None => select_with_embeddings(args, started, &bars),
+    }
+}
 
+/// `infoprune select --embeddings E.npy`: partitions, a kNN graph and a problem per partition.
+fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> Result<()> {
+    let embeddings_path = args.embeddings.as_deref().ok_or_else(|| {
+        Error::Usage("--embeddings E.npy is required unless --graph K.npz is given".into())
+    })?;
     let estimate = check_memory(args, embeddings_path)?;
     let read_start = Instant::now();
     let mapped = MappedMatrix::open(embeddings_path)?;
@@ -782,7 +786,7 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         quota_classes: args.quota_classes.clone(),
     };
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
-    let mut pruned = pruner.run(embeddings, inputs.sample_inputs(), &bars)?;
+    let mut pruned = pruner.run(embeddings, inputs.sample_inputs(), bars)?;
     let dropped_nonfinite = match &rows {
         Some(rows) => {
             for i in &mut pruned.indices {
@@ -801,17 +805,16 @@ pub fn select(args: &SelectArgs) -> Result<()> {
         backend: pruner.backend_ref().name(),
         graph: None,
     };
-    finish_select(args, &config, &pruned, facts, &bars)
+    finish_select(args, &config, &pruned, facts, bars)
 }
 
 /// `infoprune select --graph K.npz`: the given similarity, one problem over all its n samples.
-fn select_with_graph(args: &SelectArgs, graph_path: &Path) -> Result<()> {
-    let started = Instant::now();
-    let mut outputs = vec![args.out.as_path()];
-    outputs.extend(args.report.as_deref());
-    check_outputs(&outputs, args.force)?;
-    let bars = Bars::new(args.quiet);
-
+fn select_with_graph(
+    args: &SelectArgs,
+    graph_path: &Path,
+    started: Instant,
+    bars: &Bars,
+) -> Result<()> {
     let read_start = Instant::now();
     let graph = crate::npz::read_csr(graph_path)?;
     let n = graph.n();
@@ -848,7 +851,7 @@ fn select_with_graph(args: &SelectArgs, graph_path: &Path) -> Result<()> {
         quota_classes: Vec::new(),
     };
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
-    let pruned = pruner.run_graph(graph, embeddings, inputs.sample_inputs(), &bars)?;
+    let pruned = pruner.run_graph(graph, embeddings, inputs.sample_inputs(), bars)?;
     let facts = RunFacts {
         started,
         n,
@@ -858,7 +861,7 @@ fn select_with_graph(args: &SelectArgs, graph_path: &Path) -> Result<()> {
         backend: pruner.backend_ref().name(),
         graph: Some(graph_path),
     };
-    finish_select(args, &config, &pruned, facts, &bars)
+    finish_select(args, &config, &pruned, facts, bars)
 }
 
 /// One row of the demo's comparison table.
