@@ -1087,7 +1087,16 @@ fn check_data_len(path: &Path, header: &Header, file_len: u64) -> Result<(), Npy
         shape: header.shape.clone(),
         itemsize: header.dtype.itemsize(),
     })? as u64;
-    let found = file_len.saturating_sub(header.data_offset as u64);
+    check_data_bytes(
+        path,
+        expected,
+        file_len.saturating_sub(header.data_offset as u64),
+    )
+}
+
+/// `found` data bytes where the header calls for `expected`: too few is truncation, too many is
+/// trailing garbage.
+fn check_data_bytes(path: &Path, expected: u64, found: u64) -> Result<(), NpyError> {
     if found < expected {
         return Err(NpyError::Truncated {
             path: path.to_path_buf(),
@@ -1106,17 +1115,24 @@ fn check_data_len(path: &Path, header: &Header, file_len: u64) -> Result<(), Npy
     Ok(())
 }
 
-/// Parses a whole file held in memory into its header and data bytes.
-fn split_file<'b>(path: &Path, bytes: &'b [u8]) -> Result<(Header, &'b [u8]), NpyError> {
+/// Parses a whole `.npy` file held in memory (one on disk, or a member of an `.npz` archive) into
+/// its header and data bytes, checked as a file on disk is: a valid header, then exactly as many
+/// data bytes as it calls for. `path` names the source in errors.
+pub(crate) fn split_file<'b>(path: &Path, bytes: &'b [u8]) -> Result<(Header, &'b [u8]), NpyError> {
     let header = parse_header(path, bytes)?;
     check_data_len(path, &header, bytes.len() as u64)?;
-    let data = bytes.get(header.data_offset..).ok_or(NpyError::Truncated {
+    let data = data_after(path, bytes, header.data_offset)?;
+    Ok((header, data))
+}
+
+/// The bytes after a header that ends at `data_offset`.
+fn data_after<'b>(path: &Path, bytes: &'b [u8], data_offset: usize) -> Result<&'b [u8], NpyError> {
+    bytes.get(data_offset..).ok_or(NpyError::Truncated {
         path: path.to_path_buf(),
         part: "header",
-        expected_bytes: header.data_offset as u64,
+        expected_bytes: data_offset as u64,
         found_bytes: bytes.len() as u64,
-    })?;
-    Ok((header, data))
+    })
 }
 
 /// Validates the header (including the file length) before reading the file, so that a file
@@ -1409,16 +1425,6 @@ pub fn exercise_readers(bytes: &[u8]) -> usize {
     .count()
 }
 
-/// A whole `.npy` file held in memory (one member of an `.npz` archive, say), checked as a file on
-/// disk is: a valid header, then exactly as many data bytes as it calls for. `path` names the
-/// source in errors. Returns the header and the data bytes.
-pub(crate) fn parse_in_memory<'b>(
-    path: &Path,
-    bytes: &'b [u8],
-) -> Result<(Header, &'b [u8]), NpyError> {
-    split_file(path, bytes)
-}
-
 /// The values of an integer or bool array (any shape) as `i64`, in storage order; a float dtype is
 /// an [`NpyError::UnsupportedDtype`] error.
 pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<i64>, NpyError> {
@@ -1486,28 +1492,8 @@ pub(crate) fn scalar_string_from_bytes(path: &Path, bytes: &[u8]) -> Result<Stri
         shape: Vec::new(),
         itemsize: width,
     })?;
-    let data = bytes.get(prefix.data_offset..).ok_or(NpyError::Truncated {
-        path: path.to_path_buf(),
-        part: "header",
-        expected_bytes: prefix.data_offset as u64,
-        found_bytes: bytes.len() as u64,
-    })?;
-    if data.len() != expected {
-        return Err(if data.len() < expected {
-            NpyError::Truncated {
-                path: path.to_path_buf(),
-                part: "data",
-                expected_bytes: expected as u64,
-                found_bytes: data.len() as u64,
-            }
-        } else {
-            NpyError::TrailingBytes {
-                path: path.to_path_buf(),
-                expected_bytes: expected as u64,
-                found_bytes: data.len() as u64,
-            }
-        });
-    }
+    let data = data_after(path, bytes, prefix.data_offset)?;
+    check_data_bytes(path, expected as u64, data.len() as u64)?;
     let text: String = match unicode {
         None => String::from_utf8_lossy(data).into_owned(),
         Some(endian) => elements::<4>(data)

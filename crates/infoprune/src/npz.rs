@@ -270,27 +270,37 @@ impl<R: Read + Seek> Archive<'_, R> {
         }
     }
 
-    /// Member `name` parsed as a `.npy` file: its header and data.
+    /// Member `name` and the path that names it in errors (`archive.npz:member.npy`).
     fn npy(&mut self, name: &str, needed: &'static str) -> Result<(PathBuf, Vec<u8>), NpzError> {
         Ok((member_path(self.path, name), self.bytes(name, needed)?))
     }
 
     /// A 1-D integer member.
     fn ints(&mut self, name: &str, needed: &'static str) -> Result<Vec<i64>, NpzError> {
-        let (path, bytes) = self.npy(name, needed)?;
-        let (header, data) = npy::parse_in_memory(&path, &bytes)?;
-        require_1d(&path, &header)?;
-        Ok(npy::int_data(&path, &header, data)?)
+        self.vector(name, needed, npy::int_data)
     }
 
     /// A 1-D float member, as `f32`.
     fn floats(&mut self, name: &str, needed: &'static str) -> Result<Vec<f32>, NpzError> {
+        self.vector(name, needed, npy::float_data)
+    }
+
+    /// A 1-D member, its values read by `decode`.
+    fn vector<T>(
+        &mut self,
+        name: &str,
+        needed: &'static str,
+        decode: DecodeMember<T>,
+    ) -> Result<Vec<T>, NpzError> {
         let (path, bytes) = self.npy(name, needed)?;
-        let (header, data) = npy::parse_in_memory(&path, &bytes)?;
+        let (header, data) = npy::split_file(&path, &bytes)?;
         require_1d(&path, &header)?;
-        Ok(npy::float_data(&path, &header, data)?)
+        Ok(decode(&path, &header, data)?)
     }
 }
+
+/// Reads the values of one `.npy` member from its header and data bytes.
+type DecodeMember<T> = fn(&Path, &Header, &[u8]) -> Result<Vec<T>, NpyError>;
 
 fn require_1d(path: &Path, header: &Header) -> Result<(), NpyError> {
     if header.shape.len() == 1 {
