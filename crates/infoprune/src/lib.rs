@@ -1,7 +1,8 @@
 //! # infoprune
 //!
-//! The front of infoprune: `.npy` input and output, SciPy `.npz` sparse similarities, the `infoprune` command line, progress bars, the
-//! JSON report and the built-in demo. The math lives in [`infoprune_core`].
+//! The front of infoprune: `.npy` input and output, SciPy `.npz` sparse similarities, the
+//! `infoprune` command line, progress bars, the JSON report and the built-in demo. The math lives
+//! in [`infoprune_core`].
 //!
 //! ```no_run
 //! use infoprune::core::select::{SelectConfig, Selector};

@@ -89,10 +89,7 @@ impl<'a> SimilarityOperator<'a> {
     pub fn spectral_norm(&self, iterations: usize) -> f64 {
         match self {
             SimilarityOperator::Sparse(graph) => graph.spectral_norm(iterations),
-            SimilarityOperator::Dense { n, values } => {
-                if values.iter().all(|&v| v == 0.0) {
-                    return 0.0;
-                }
+            SimilarityOperator::Dense { n, .. } => {
                 crate::csr::power_iteration(*n, iterations, |v, w| self.apply(v, w))
             }
         }

@@ -73,9 +73,9 @@ pub fn maximize(
             step_size: 0.0,
         };
     }
-    let csr = SimilarityOperator::for_graph(problem.similarity());
+    let similarity = SimilarityOperator::for_graph(problem.similarity());
     let mut y = vec![0.0f32; n];
-    csr.apply(&x, &mut y);
+    similarity.apply(&x, &mut y);
     let mut f = relaxed_objective(problem, &x, &y);
     let mut grad = vec![0.0f32; n];
     gradient(problem, &y, &mut grad);
@@ -90,7 +90,7 @@ pub fn maximize(
                 1.0
             }
         }
-        (None, _) => 1.0 / lipschitz_of(problem, &csr, config.power_iterations),
+        (None, _) => 1.0 / lipschitz_of(problem, &similarity, config.power_iterations),
     };
 
     let mut x_new = vec![0.0f32; n];
@@ -105,7 +105,7 @@ pub fn maximize(
             Algorithm::Mirror => mirror_step(&x, &grad, eta, k, &mut scratch, &mut x_new),
             _ => pg_step(&x, &grad, eta, k, &mut scratch, &mut x_new),
         }
-        csr.apply(&x_new, &mut y_new);
+        similarity.apply(&x_new, &mut y_new);
         let f_new = relaxed_objective(problem, &x_new, &y_new);
         if f_new < f - ASCENT_SLACK * f.abs().max(1.0) {
             backtracks += 1;
