@@ -1,6 +1,17 @@
 // Exact k-nearest-neighbour lists on L2-normalised embeddings (SPEC §1.3), driven by
 // crates/infoprune-wgpu/src/knn.rs.
 //
+// Work is cut into query × candidate tiles. One dispatch covers a slice of query rows (up to 65,536:
+// a thousand workgroups, enough to fill a large GPU) against one block of candidate rows
+// `[c_begin, c_end)`; the host records one dispatch per candidate block, in increasing order, into
+// a single submission. Each row's running top-m list lives in the output buffers between
+// dispatches: a dispatch loads it, merges its block's candidates in and stores it back, so the
+// merge of the partial lists happens on the device and the result is exactly the sequential scan
+// over all candidates. Bounding the candidates per dispatch also bounds how long one invocation
+// runs: Mesa's lavapipe silently loses private-array writes in invocations that scan more than a
+// few hundred tiles (measured: d = 768 fails from ~72 tiles, d = 32 from ~612), which is what broke
+// the former whole-row kernel from a few thousand rows on.
+//
 // Layout: one workgroup = ROWS (64) query rows, one invocation per row. Candidate rows are streamed
 // in tiles of TILE (32) rows, and the feature dimension in chunks of CHUNK (32) floats, so any d
 // works and workgroup memory stays at 64 × 33 + 32 × 32 floats = 12 544 bytes, under the 16 KiB
@@ -16,14 +27,12 @@
 // single private array, so the ranking needs no cross-lane merge and is the same sequential
 // insertion the CPU does: candidates are visited in increasing index order and only a strictly
 // greater similarity displaces the worst kept one, which is exactly "ties go to the smaller index".
-// The candidate tile is 32 (not 64) so the accumulators plus the top-m arrays stay near 100 private
-// values per invocation. Ranking costs little next to the dot products (measured: removing it
-// entirely did not measurably change the time on lavapipe), because a candidate below the current bar costs one
-// comparison.
+// Carrying the list across blocks keeps that order, since blocks arrive in increasing order too.
 //
-// Determinism: each dot product is accumulated in f32 over k = 0, 1, …, d − 1 in that fixed order
-// (the zero padding of the last chunk adds exact zeros), whatever the dispatch slicing, so results
-// are bit-identical run to run.
+// Determinism: each dot product is accumulated in f32 in a fixed order (k = 0, 1, …, 31 within each
+// 32-feature chunk, then the chunks in order; the zero padding of the last chunk adds exact zeros),
+// whatever the slicing into dispatches, so results are bit-identical run to run and for any block
+// size.
 
 struct Params {
     // Rows of the embedding matrix.
@@ -39,8 +48,10 @@ struct Params {
     // Raw cosines ≥ this become exactly 1 (the CPU's snap rule, threshold passed from the host so
     // both sides compare against the same f32).
     snap_from: f32,
-    _pad0: u32,
-    _pad1: u32,
+    // The candidate block of this dispatch; a block starting past 0 continues the lists the
+    // previous blocks left in the output buffers.
+    c_begin: u32,
+    c_end: u32,
 }
 
 const ROWS: u32 = 64u;
@@ -51,10 +62,12 @@ const STRIDE: u32 = 33u;
 const MAX_M: u32 = 32u;
 const EMPTY: u32 = 0xffffffffu;
 
+// One Params per dispatch in a buffer bound with a dynamic offset.
 @group(0) @binding(0) var<uniform> params: Params;
 // n × d, row-major, rows already L2-normalised on the host.
 @group(0) @binding(1) var<storage, read> emb: array<f32>;
-// (row_end − row_offset) × m neighbour indices, EMPTY where a row has fewer than m neighbours.
+// (row_end − row_offset) × m neighbour indices, EMPTY where a row has fewer than m neighbours:
+// the running lists between candidate blocks, the result after the last one.
 @group(0) @binding(2) var<storage, read_write> out_idx: array<u32>;
 // The matching similarities (0 in empty slots).
 @group(0) @binding(3) var<storage, read_write> out_val: array<f32>;
@@ -83,10 +96,25 @@ fn main(
     // non-positive similarities), then the worst kept similarity. Kept in a scalar so the common
     // case, a candidate that does not qualify, costs one comparison and no array access.
     var bar = 0.0;
+    if (in_slice && params.c_begin > 0u) {
+        let base = (row - params.row_offset) * m;
+        for (var s = 0u; s < m; s++) {
+            let j = out_idx[base + s];
+            if (j == EMPTY) {
+                break;
+            }
+            top_i[s] = j;
+            top_s[s] = out_val[base + s];
+            len = s + 1u;
+        }
+        if (len == m) {
+            bar = top_s[m - 1u];
+        }
+    }
 
     // Loop bounds come from the uniform buffer and the workgroup id only, so every barrier below
     // is in uniform control flow.
-    for (var c0 = 0u; c0 < n; c0 += TILE) {
+    for (var c0 = params.c_begin; c0 < params.c_end; c0 += TILE) {
         // Candidate t's dot product is component t % 4 of accumulator t / 4. Eight named vec4s
         // rather than an indexed array: drivers keep them in registers and use 4-wide arithmetic.
         var a0 = vec4<f32>(0.0);
@@ -125,18 +153,38 @@ fn main(
                 c_tile[k * (TILE / 4u) + r / 4u][r % 4u] = v;
             }
             workgroupBarrier();
+            // Each chunk's 32 products are summed on their own and then added to the running
+            // dot product (two-level summation): the rounding error grows with d / 32 + 32
+            // rather than with d, so at d = 768 exact duplicates still land within the CPU's
+            // snap-to-one tolerance (a single running sum drifted 5e-6 from 1 there).
+            var p0 = vec4<f32>(0.0);
+            var p1 = vec4<f32>(0.0);
+            var p2 = vec4<f32>(0.0);
+            var p3 = vec4<f32>(0.0);
+            var p4 = vec4<f32>(0.0);
+            var p5 = vec4<f32>(0.0);
+            var p6 = vec4<f32>(0.0);
+            var p7 = vec4<f32>(0.0);
             for (var k = 0u; k < CHUNK; k++) {
                 let q = q_tile[lid * STRIDE + k];
                 let b = k * (TILE / 4u);
-                a0 = a0 + q * c_tile[b];
-                a1 = a1 + q * c_tile[b + 1u];
-                a2 = a2 + q * c_tile[b + 2u];
-                a3 = a3 + q * c_tile[b + 3u];
-                a4 = a4 + q * c_tile[b + 4u];
-                a5 = a5 + q * c_tile[b + 5u];
-                a6 = a6 + q * c_tile[b + 6u];
-                a7 = a7 + q * c_tile[b + 7u];
+                p0 = p0 + q * c_tile[b];
+                p1 = p1 + q * c_tile[b + 1u];
+                p2 = p2 + q * c_tile[b + 2u];
+                p3 = p3 + q * c_tile[b + 3u];
+                p4 = p4 + q * c_tile[b + 4u];
+                p5 = p5 + q * c_tile[b + 5u];
+                p6 = p6 + q * c_tile[b + 6u];
+                p7 = p7 + q * c_tile[b + 7u];
             }
+            a0 = a0 + p0;
+            a1 = a1 + p1;
+            a2 = a2 + p2;
+            a3 = a3 + p3;
+            a4 = a4 + p4;
+            a5 = a5 + p5;
+            a6 = a6 + p6;
+            a7 = a7 + p7;
             // The next chunk overwrites the tiles: wait until everyone has read them.
             workgroupBarrier();
         }
@@ -159,7 +207,7 @@ fn main(
             // Increasing candidate index order, so a tie never displaces an earlier (smaller) one.
             for (var t = 0u; t < TILE; t++) {
                 let j = c0 + t;
-                if (j >= n) {
+                if (j >= params.c_end) {
                     break;
                 }
                 if (j == row) {

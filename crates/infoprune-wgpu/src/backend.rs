@@ -167,7 +167,7 @@ impl Backend for GpuBackend {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             gpu.dispatch(&mut pass, &self.kernels.spmv, &params, gpu.row_groups());
         }
-        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx.submit(encoder);
         let bytes = crate::batch::read_buffer(
             &self.ctx,
             &gpu.vecs,
@@ -191,7 +191,7 @@ impl Backend for GpuBackend {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             record_projection(&gpu, &self.kernels, &mut pass, &params);
         }
-        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx.submit(encoder);
         Ok(gpu.read_slot(&self.ctx, slot::XN)?)
     }
 
@@ -211,7 +211,7 @@ impl Backend for GpuBackend {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             record_top_k(&gpu, &self.kernels, &mut pass, &params);
         }
-        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx.submit(encoder);
         Ok(read_top_k(&self.ctx, &gpu, offsets, budgets)?)
     }
 
@@ -280,6 +280,10 @@ impl Backend for GpuBackend {
             });
         }
         Ok(results)
+    }
+
+    fn counters(&self) -> Option<infoprune_core::backend::DeviceCounters> {
+        Some(self.ctx.counters())
     }
 
     fn knn_graph(

@@ -6,13 +6,12 @@ use crate::error::{GpuError, Result};
 use crate::kernels::{slot, Kernels, Params, ProblemState, WORKGROUP};
 use infoprune_core::csr::CsrSimilarity;
 use std::time::Duration;
-use wgpu::util::DeviceExt;
 
 /// Most workgroups in one dispatch dimension (WebGPU's guaranteed minimum).
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
 /// The longest a single wait on the device may take before it is reported as lost.
-const WAIT_LIMIT: Duration = Duration::from_secs(600);
+pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(600);
 
 /// Rows, problems and 256-row chunks of a batch; chunks never straddle two problems, so a chunk's
 /// reduction belongs to exactly one problem.
@@ -64,6 +63,7 @@ pub struct GpuBatch {
     pub n: u32,
     pub n_problems: u32,
     pub n_chunks: u32,
+    counters: std::sync::Arc<crate::context::Counters>,
 }
 
 /// A storage buffer holding `bytes`, at least 16 bytes long (bindings cannot be empty).
@@ -77,12 +77,7 @@ fn storage_buffer(
     if contents.len() < 16 {
         contents.resize(16, 0);
     }
-    ctx.device
-        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: &contents,
-            usage: wgpu::BufferUsages::STORAGE | extra,
-        })
+    ctx.buffer_with(label, &contents, wgpu::BufferUsages::STORAGE | extra)
 }
 
 /// Checks one buffer against the device's binding and buffer limits.
@@ -189,6 +184,7 @@ impl GpuBatch {
             n: n as u32,
             n_problems: states.len() as u32,
             n_chunks: layout.chunks.len() as u32,
+            counters: ctx.counters.clone(),
         })
     }
 
@@ -202,13 +198,11 @@ impl GpuBatch {
         params.n = self.n;
         params.n_problems = self.n_problems;
         params.n_chunks = self.n_chunks;
-        let buffer = ctx
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("params"),
-                contents: bytemuck::bytes_of(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
+        let buffer = ctx.buffer_with(
+            "params",
+            bytemuck::bytes_of(&params),
+            wgpu::BufferUsages::UNIFORM,
+        );
         ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("params"),
             layout: &kernels.params_layout,
@@ -235,6 +229,7 @@ impl GpuBatch {
         pass.set_bind_group(1, params, &[]);
         let x = workgroups.min(MAX_GROUPS_PER_DIM);
         pass.dispatch_workgroups(x, workgroups.div_ceil(x), 1);
+        self.counters.dispatched(1);
     }
 
     /// Workgroups for one invocation per row.
@@ -284,7 +279,8 @@ pub fn read_buffer(
     });
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
-    ctx.queue.submit([encoder.finish()]);
+    ctx.submit(encoder);
+    ctx.counters.read_back(size);
     let (sender, receiver) = std::sync::mpsc::channel();
     staging
         .slice(..)

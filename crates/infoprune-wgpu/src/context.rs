@@ -1,7 +1,9 @@
 //! Adapter choice and device creation.
 
 use crate::error::{GpuError, Result};
-use std::sync::{Arc, Mutex};
+use infoprune_core::backend::DeviceCounters;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Which adapter to use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,6 +33,44 @@ impl AdapterChoice {
     }
 }
 
+/// Running totals of the device traffic, shared by everything that records work on one device.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    submissions: AtomicU64,
+    dispatches: AtomicU64,
+    readbacks: AtomicU64,
+    bytes_uploaded: AtomicU64,
+    bytes_read_back: AtomicU64,
+}
+
+impl Counters {
+    /// Counts `n` recorded dispatches.
+    pub(crate) fn dispatched(&self, n: u64) {
+        self.dispatches.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts `bytes` written from the host into a device buffer.
+    pub(crate) fn uploaded(&self, bytes: u64) {
+        self.bytes_uploaded.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts one wait for `bytes` coming back to the host.
+    pub(crate) fn read_back(&self, bytes: u64) {
+        self.readbacks.fetch_add(1, Ordering::Relaxed);
+        self.bytes_read_back.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> DeviceCounters {
+        DeviceCounters {
+            submissions: self.submissions.load(Ordering::Relaxed),
+            dispatches: self.dispatches.load(Ordering::Relaxed),
+            readbacks: self.readbacks.load(Ordering::Relaxed),
+            bytes_uploaded: self.bytes_uploaded.load(Ordering::Relaxed),
+            bytes_read_back: self.bytes_read_back.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// An open device, its queue and what it can do.
 pub struct GpuContext {
     /// The device.
@@ -42,6 +82,9 @@ pub struct GpuContext {
     /// The limits the device was opened with (the adapter's own, not the defaults).
     pub limits: wgpu::Limits,
     errors: Arc<Mutex<Vec<GpuError>>>,
+    pub(crate) counters: Arc<Counters>,
+    /// The kNN pipeline, compiled on first use and then reused for every call on this device.
+    pub(crate) knn_kernel: OnceLock<crate::knn::KnnKernel>,
 }
 
 impl std::fmt::Debug for GpuContext {
@@ -148,7 +191,43 @@ impl GpuContext {
             info,
             limits,
             errors,
+            counters: Arc::default(),
+            knn_kernel: OnceLock::new(),
         })
+    }
+
+    /// Submits one command buffer, counting it.
+    pub fn submit(&self, encoder: wgpu::CommandEncoder) -> wgpu::SubmissionIndex {
+        self.counters.submissions.fetch_add(1, Ordering::Relaxed);
+        self.queue.submit([encoder.finish()])
+    }
+
+    /// Writes `data` into `buffer` at `offset` (staged until the next submission), counting it.
+    pub fn upload(&self, buffer: &wgpu::Buffer, offset: u64, data: &[u8]) {
+        self.counters.uploaded(data.len() as u64);
+        self.queue.write_buffer(buffer, offset, data);
+    }
+
+    /// A buffer created with `contents`, counted as an upload.
+    pub fn buffer_with(
+        &self,
+        label: &str,
+        contents: &[u8],
+        usage: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
+        use wgpu::util::DeviceExt;
+        self.counters.uploaded(contents.len() as u64);
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage,
+            })
+    }
+
+    /// The device traffic since this context was opened.
+    pub fn counters(&self) -> DeviceCounters {
+        self.counters.snapshot()
     }
 
     /// The first error the device reported since the last call, if any.

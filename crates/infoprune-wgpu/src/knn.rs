@@ -19,7 +19,6 @@ use infoprune_core::knn::{
 use infoprune_core::progress::Silent;
 use infoprune_core::{CoreError, CsrSimilarity};
 use ndarray::ArrayView2;
-use wgpu::util::DeviceExt;
 
 use crate::context::GpuContext;
 use crate::error::GpuError;
@@ -34,6 +33,9 @@ pub const MAX_GPU_NEIGHBORS: usize = 32;
 /// `knn.wgsl`.
 const ROWS_PER_WORKGROUP: u32 = 64;
 
+/// Candidate rows per tile of the kernel (`TILE` in `knn.wgsl`); candidate blocks are multiples.
+const TILE: usize = 32;
+
 /// Workgroup memory the kernel declares: 64 query rows of a 32-feature chunk padded to 33 floats
 /// (`q_tile`) and 32 candidates × 32 features (`c_tile`) in `knn.wgsl`.
 const WORKGROUP_STORAGE_BYTES: u32 = (64 * 33 + 32 * 32) * 4;
@@ -44,9 +46,82 @@ const STORAGE_BUFFERS: u32 = 3;
 /// Marks an empty slot in the kernel's output (a row with fewer than `m` positive similarities).
 const EMPTY: u32 = u32::MAX;
 
-/// Multiply-adds allowed in one submission. Rows are sliced so that no single dispatch runs for
-/// seconds on a slow device, where an OS watchdog (e.g. Windows TDR) could reset the driver.
-const MACS_PER_SUBMISSION: u64 = 1 << 32;
+/// Most query rows in one slice: 1,024 workgroups per dispatch, enough to fill the largest GPUs,
+/// while a slice's lists stay small enough to read back while the next slice runs.
+const MAX_ROWS_PER_SLICE: usize = 65_536;
+
+/// Multiply-adds one invocation does in one dispatch (candidate block × padded `d`). Bounds the run
+/// of a single invocation: lavapipe loses private-array writes in invocations that scan several
+/// hundred tiles (see `knn.wgsl`), and on real GPUs it keeps a dispatch short enough for OS
+/// watchdogs while a slice's thousand workgroups still fill the device.
+const MACS_PER_ROW_PER_DISPATCH: usize = 1 << 17;
+
+/// The largest candidate block (128 tiles), reached for `d ≤ 32`.
+const MAX_BLOCK: usize = MACS_PER_ROW_PER_DISPATCH / TILE;
+
+/// Bytes of `Params` in `knn.wgsl`.
+const PARAMS_BYTES: u64 = 32;
+
+/// The kNN pipeline and its bind-group layout, compiled once per device (see
+/// `GpuContext::knn_kernel`).
+pub(crate) struct KnnKernel {
+    layout: wgpu::BindGroupLayout,
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl KnnKernel {
+    fn new(device: &wgpu::Device) -> Self {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("infoprune knn"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/knn.wgsl").into()),
+        });
+        let storage = crate::kernels::storage_entry;
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("infoprune knn"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        // One Params per candidate block, selected per dispatch.
+                        has_dynamic_offset: true,
+                        min_binding_size: wgpu::BufferSize::new(PARAMS_BYTES),
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, false),
+                storage(3, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("infoprune knn"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("infoprune knn"),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        Self { layout, pipeline }
+    }
+}
+
+/// The device's kNN kernel, compiled on first use.
+fn kernel(ctx: &GpuContext) -> Result<&KnnKernel, GpuError> {
+    if let Some(kernel) = ctx.knn_kernel.get() {
+        return Ok(kernel);
+    }
+    let kernel = KnnKernel::new(&ctx.device);
+    // A shader or pipeline error surfaces here, before any buffer is allocated.
+    ctx.take_error()?;
+    Ok(ctx.knn_kernel.get_or_init(|| kernel))
+}
 
 /// The kNN graph of `embeddings` computed on the GPU: the same graph as
 /// [`infoprune_core::knn::knn_graph`] up to f32 rounding (near-ties at the boundary of a row's list
@@ -116,17 +191,33 @@ fn snap_threshold() -> f32 {
     }
 }
 
-/// How a problem is cut into dispatches.
+/// How a problem is cut into dispatches: query rows into slices (one submission each), candidates
+/// into blocks (one dispatch each, in increasing order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Plan {
-    /// Query rows per dispatch (a multiple of the workgroup's rows unless it covers all of `n`).
+    /// Query rows per slice (a multiple of the workgroup's rows unless it covers all of `n`).
     rows_per_slice: usize,
+    /// Candidate rows per dispatch, a multiple of the kernel's tile.
+    block: usize,
+    /// Bytes between consecutive `Params` in the uniform buffer (the dynamic-offset alignment).
+    params_stride: u64,
 }
 
-/// Checks that the problem fits the device and chooses the slice size. The embedding matrix must
-/// fit one storage binding (every query row needs every candidate row); the outputs are sliced by
-/// query rows to respect the binding size, the buffer size, the workgroup-count limit and
-/// [`MACS_PER_SUBMISSION`].
+impl Plan {
+    /// Candidate blocks per slice.
+    fn blocks(&self, n: usize) -> usize {
+        n.div_ceil(self.block)
+    }
+}
+
+/// The largest row count the kernel's u32 arithmetic handles: row and candidate counters run up
+/// to `n` plus one workgroup or tile past it.
+const MAX_ROWS: u64 = u32::MAX as u64 - 2 * ROWS_PER_WORKGROUP as u64;
+
+/// Checks that the problem fits the device and the kernel's index range, and chooses the slices
+/// and blocks. The embedding matrix must fit one storage binding (every query row needs every
+/// candidate row) and index with u32 element offsets; the outputs are sliced by query rows to
+/// respect the binding size, the buffer size and the workgroup-count limit.
 fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, GpuError> {
     let needs = |what: &'static str, needed: u64, limit: u64| {
         if needed > limit {
@@ -158,6 +249,11 @@ fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, Gpu
         u64::from(STORAGE_BUFFERS),
         u64::from(limits.max_storage_buffers_per_shader_stage),
     )?;
+    needs(
+        "rows for the kNN kernel (u32 row indices)",
+        n as u64,
+        MAX_ROWS,
+    )?;
     // The shader indexes `emb` with u32 element offsets, so 2^32 − 1 elements is a hard cap too.
     let binding = limits
         .max_storage_buffer_binding_size
@@ -174,10 +270,9 @@ fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, Gpu
     let row_bytes = (m as u64) * 4;
     let by_binding = (binding / row_bytes) as usize / wg * wg;
     let by_groups = limits.max_compute_workgroups_per_dimension as usize * wg;
-    let by_work = ((MACS_PER_SUBMISSION / ((n as u64) * (d as u64))) as usize / wg * wg).max(wg);
     let rows = by_binding
         .min(by_groups)
-        .min(by_work)
+        .min(MAX_ROWS_PER_SLICE)
         .min(n.div_ceil(wg) * wg);
     // Zero only on a device whose binding cannot hold one workgroup's output.
     if rows == 0 {
@@ -187,37 +282,126 @@ fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, Gpu
             limit: binding,
         });
     }
-    Ok(Plan {
+    let padded_d = d.div_ceil(TILE) * TILE;
+    let block = (MACS_PER_ROW_PER_DISPATCH / padded_d).clamp(TILE, MAX_BLOCK) / TILE * TILE;
+    let align = u64::from(limits.min_uniform_buffer_offset_alignment).max(PARAMS_BYTES);
+    let params_stride = PARAMS_BYTES.div_ceil(align) * align;
+    let plan = Plan {
         rows_per_slice: rows,
-    })
+        block,
+        params_stride,
+    };
+    // Dynamic offsets are u32, and every block's Params must fit one buffer.
+    needs(
+        "the kNN kernel's per-dispatch parameters (bytes)",
+        plan.blocks(n) as u64 * params_stride,
+        limits.max_buffer_size.min(u64::from(u32::MAX)),
+    )?;
+    Ok(plan)
 }
 
 /// The uniform block of `knn.wgsl` (`Params`), as eight 32-bit words.
-fn params_bytes(
+fn params_words(
     n: usize,
     d: usize,
     m: usize,
-    offset: usize,
-    end: usize,
+    rows: (usize, usize),
+    candidates: (usize, usize),
     snap_from: f32,
-) -> Vec<u8> {
-    // All fit u32: n ≤ u32::MAX is validated, d ≤ n·d ≤ u32::MAX by the plan, m ≤ 32.
-    let words: [u32; 8] = [
+) -> [u32; 8] {
+    // All fit u32: n ≤ MAX_ROWS and d ≤ n·d ≤ u32::MAX by the plan, m ≤ 32.
+    [
         n as u32,
         d as u32,
         m as u32,
-        offset as u32,
-        end as u32,
+        rows.0 as u32,
+        rows.1 as u32,
         snap_from.to_bits(),
-        0,
-        0,
-    ];
-    bytemuck::cast_slice(&words).to_vec()
+        candidates.0 as u32,
+        candidates.1 as u32,
+    ]
 }
 
 /// Converts a device or poll failure, preferring the error the device itself reported.
 fn device_error(ctx: &GpuContext, fallback: GpuError) -> GpuError {
     ctx.take_error().err().unwrap_or(fallback)
+}
+
+/// The buffers of one in-flight slice: its per-block parameters, the running lists the kernel
+/// updates, and their read-back copies. Two sets alternate, so that slice s + 1 runs on the device
+/// while the host reads slice s.
+struct SliceBuffers {
+    params: wgpu::Buffer,
+    read_idx: wgpu::Buffer,
+    read_val: wgpu::Buffer,
+    out_idx: wgpu::Buffer,
+    out_val: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+}
+
+impl SliceBuffers {
+    fn new(
+        ctx: &GpuContext,
+        kernel: &KnnKernel,
+        emb: &wgpu::Buffer,
+        params_bytes: u64,
+        out_bytes: u64,
+    ) -> Self {
+        let device = &ctx.device;
+        let make = |label: &'static str, size: u64, usage: wgpu::BufferUsages| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let out_usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        let read_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+        let params = make(
+            "infoprune knn params",
+            params_bytes,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let out_idx = make("infoprune knn indices", out_bytes, out_usage);
+        let out_val = make("infoprune knn values", out_bytes, out_usage);
+        let read_idx = make("infoprune knn indices readback", out_bytes, read_usage);
+        let read_val = make("infoprune knn values readback", out_bytes, read_usage);
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("infoprune knn"),
+            layout: &kernel.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &params,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(PARAMS_BYTES),
+                    }),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: emb.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: out_idx.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: out_val.as_entire_binding(),
+                },
+            ],
+        });
+        Self {
+            params,
+            read_idx,
+            read_val,
+            out_idx,
+            out_val,
+            bind_group,
+        }
+    }
 }
 
 /// Runs the kernel for `1 ≤ m ≤ MAX_GPU_NEIGHBORS` on validated embeddings.
@@ -231,176 +415,144 @@ fn gpu_lists(
     let plan = plan(&ctx.limits, n, d, m)?;
     // Errors left over from earlier work are not this call's; report them rather than blame it.
     ctx.take_error()?;
+    let kernel = kernel(ctx)?;
 
     let normalized = l2_normalize_rows(embeddings);
     let flat = normalized
         .as_slice()
         .expect("l2_normalize_rows returns standard layout");
-    let device = &ctx.device;
-
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("infoprune knn"),
-        source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/knn.wgsl").into()),
-    });
-    let storage = crate::kernels::storage_entry;
-    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("infoprune knn"),
-        entries: &[
-            wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            },
-            storage(1, true),
-            storage(2, false),
-            storage(3, false),
-        ],
-    });
-    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some("infoprune knn"),
-        bind_group_layouts: &[Some(&layout)],
-        immediate_size: 0,
-    });
-    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some("infoprune knn"),
-        layout: Some(&pipeline_layout),
-        module: &module,
-        entry_point: Some("main"),
-        compilation_options: Default::default(),
-        cache: None,
-    });
-    // A shader or pipeline error surfaces here, before any buffer is allocated.
-    ctx.take_error()?;
-
-    let params = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("infoprune knn params"),
-        size: 32,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let emb = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-        label: Some("infoprune knn embeddings"),
-        contents: bytemuck::cast_slice(flat),
-        usage: wgpu::BufferUsages::STORAGE,
-    });
+    let emb = ctx.buffer_with(
+        "infoprune knn embeddings",
+        bytemuck::cast_slice(flat),
+        wgpu::BufferUsages::STORAGE,
+    );
+    let blocks = plan.blocks(n);
+    let params_bytes = blocks as u64 * plan.params_stride;
     let out_bytes = (plan.rows_per_slice * m * 4) as u64;
-    let make = |label: &'static str, usage: wgpu::BufferUsages| {
-        device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: out_bytes,
-            usage,
-            mapped_at_creation: false,
-        })
-    };
-    let out_usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
-    let read_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
-    let out_idx = make("infoprune knn indices", out_usage);
-    let out_val = make("infoprune knn values", out_usage);
-    let read_idx = make("infoprune knn indices readback", read_usage);
-    let read_val = make("infoprune knn values readback", read_usage);
+    let slices: Vec<(usize, usize)> = (0..n)
+        .step_by(plan.rows_per_slice)
+        .map(|offset| (offset, (offset + plan.rows_per_slice).min(n)))
+        .collect();
+    let sets: Vec<SliceBuffers> = (0..slices.len().min(2))
+        .map(|_| SliceBuffers::new(ctx, kernel, &emb, params_bytes, out_bytes))
+        .collect();
     // Out of memory on any of these is reported here rather than as a confusing mapping failure.
     ctx.take_error()?;
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("infoprune knn"),
-        layout: &layout,
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: params.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: emb.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: out_idx.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 3,
-                resource: out_val.as_entire_binding(),
-            },
-        ],
-    });
 
     let snap_from = snap_threshold();
     let mut lists = Vec::with_capacity(n);
-    for offset in (0..n).step_by(plan.rows_per_slice) {
-        let end = (offset + plan.rows_per_slice).min(n);
+    let mut in_flight: Option<(usize, wgpu::SubmissionIndex)> = None;
+    for (s, &(offset, end)) in slices.iter().enumerate() {
+        let set = &sets[s % 2];
+        let mut params = vec![0u8; params_bytes as usize];
+        for b in 0..blocks {
+            let candidates = (b * plan.block, ((b + 1) * plan.block).min(n));
+            let words = params_words(n, d, m, (offset, end), candidates, snap_from);
+            let at = b * plan.params_stride as usize;
+            params[at..at + PARAMS_BYTES as usize].copy_from_slice(bytemuck::cast_slice(&words));
+        }
+        ctx.upload(&set.params, 0, &params);
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("infoprune knn"),
+            });
         let rows = end - offset;
-        ctx.queue
-            .write_buffer(&params, 0, &params_bytes(n, d, m, offset, end, snap_from));
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("infoprune knn"),
-        });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("infoprune knn"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
+            pass.set_pipeline(&kernel.pipeline);
             // rows ≤ rows_per_slice ≤ max_compute_workgroups_per_dimension · 64 (the plan).
-            pass.dispatch_workgroups(rows.div_ceil(ROWS_PER_WORKGROUP as usize) as u32, 1, 1);
+            let groups = rows.div_ceil(ROWS_PER_WORKGROUP as usize) as u32;
+            for b in 0..blocks {
+                // Blocks in increasing order: each continues the lists the previous one left.
+                let at = (b as u64 * plan.params_stride) as u32;
+                pass.set_bind_group(0, &set.bind_group, &[at]);
+                pass.dispatch_workgroups(groups, 1, 1);
+            }
+            ctx.counters.dispatched(blocks as u64);
         }
         let bytes = (rows * m * 4) as u64;
-        encoder.copy_buffer_to_buffer(&out_idx, 0, &read_idx, 0, bytes);
-        encoder.copy_buffer_to_buffer(&out_val, 0, &read_val, 0, bytes);
-        ctx.queue.submit([encoder.finish()]);
-
-        let (tx, rx) = mpsc::channel();
-        for (which, buffer) in [(0, &read_idx), (1, &read_val)] {
-            let tx = tx.clone();
-            buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
-                // The receiver outlives the poll below; a failed send only means we already gave up.
-                let _ = tx.send((which, r));
-            });
+        encoder.copy_buffer_to_buffer(&set.out_idx, 0, &set.read_idx, 0, bytes);
+        encoder.copy_buffer_to_buffer(&set.out_val, 0, &set.read_val, 0, bytes);
+        let submitted = ctx.submit(encoder);
+        // The previous slice is read while this one runs.
+        if let Some((prev, index)) = in_flight.replace((s, submitted)) {
+            read_slice(ctx, &sets[prev % 2], slices[prev], n, m, index, &mut lists)?;
         }
-        drop(tx);
-        device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| device_error(ctx, GpuError::Readback(e.to_string())))?;
-        ctx.take_error()?;
-        let mut mapped = 0;
-        while let Ok((which, r)) = rx.try_recv() {
-            r.map_err(|e| {
-                let buffer = if which == 0 { "indices" } else { "values" };
-                device_error(
-                    ctx,
-                    GpuError::Readback(format!("mapping the {buffer}: {e}")),
-                )
-            })?;
-            mapped += 1;
-        }
-        if mapped != 2 {
-            return Err(device_error(
-                ctx,
-                GpuError::Readback("the device finished but a mapping never completed".into()),
-            ));
-        }
-        {
-            let idx_view = read_idx
-                .get_mapped_range(..bytes)
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let val_view = read_val
-                .get_mapped_range(..bytes)
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let idx: &[u32] = bytemuck::cast_slice(&idx_view);
-            let val: &[f32] = bytemuck::cast_slice(&val_view);
-            for (r, (row_idx, row_val)) in idx.chunks_exact(m).zip(val.chunks_exact(m)).enumerate()
-            {
-                lists.push(row_list(offset + r, n, row_idx, row_val)?);
-            }
-        }
-        read_idx.unmap();
-        read_val.unmap();
+    }
+    if let Some((last, index)) = in_flight {
+        read_slice(ctx, &sets[last % 2], slices[last], n, m, index, &mut lists)?;
     }
     Ok(lists)
+}
+
+/// Waits for slice `rows` (submitted as `index`) and appends its checked lists.
+fn read_slice(
+    ctx: &GpuContext,
+    set: &SliceBuffers,
+    rows: (usize, usize),
+    n: usize,
+    m: usize,
+    index: wgpu::SubmissionIndex,
+    lists: &mut Vec<Vec<(u32, f32)>>,
+) -> Result<(), GpuError> {
+    let (offset, end) = rows;
+    let bytes = ((end - offset) * m * 4) as u64;
+    let (tx, rx) = mpsc::channel();
+    for (which, buffer) in [(0, &set.read_idx), (1, &set.read_val)] {
+        let tx = tx.clone();
+        buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
+            // The receiver outlives the poll below; a failed send only means we already gave up.
+            let _ = tx.send((which, r));
+        });
+    }
+    drop(tx);
+    ctx.counters.read_back(2 * bytes);
+    ctx.device
+        .poll(wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: Some(crate::batch::WAIT_LIMIT),
+        })
+        .map_err(|e| device_error(ctx, GpuError::Readback(e.to_string())))?;
+    ctx.take_error()?;
+    let mut mapped = 0;
+    while let Ok((which, r)) = rx.try_recv() {
+        r.map_err(|e| {
+            let buffer = if which == 0 { "indices" } else { "values" };
+            device_error(
+                ctx,
+                GpuError::Readback(format!("mapping the {buffer}: {e}")),
+            )
+        })?;
+        mapped += 1;
+    }
+    if mapped != 2 {
+        return Err(device_error(
+            ctx,
+            GpuError::Readback("the device finished but a mapping never completed".into()),
+        ));
+    }
+    {
+        let idx_view = set
+            .read_idx
+            .get_mapped_range(..bytes)
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let val_view = set
+            .read_val
+            .get_mapped_range(..bytes)
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let idx: &[u32] = bytemuck::cast_slice(&idx_view);
+        let val: &[f32] = bytemuck::cast_slice(&val_view);
+        for (r, (row_idx, row_val)) in idx.chunks_exact(m).zip(val.chunks_exact(m)).enumerate() {
+            lists.push(row_list(offset + r, n, row_idx, row_val)?);
+        }
+    }
+    set.read_idx.unmap();
+    set.read_val.unmap();
+    Ok(())
 }
 
 /// One row's list from the kernel's fixed-width output: entries up to the first empty slot, which
@@ -467,9 +619,46 @@ mod tests {
             ),
             "{err}"
         );
-        // Heavy work: sliced to bound one submission.
-        let p = plan(&limits, 100_000, 256, 10).unwrap();
-        assert_eq!(p.rows_per_slice, 128);
+        // Large problems are no longer cut by work: a slice is 65,536 rows (1,024 workgroups)
+        // whatever d, and the candidates come in blocks bounded by d.
+        let big = wgpu::Limits {
+            max_storage_buffer_binding_size: 1 << 31,
+            max_buffer_size: 1 << 31,
+            ..limits.clone()
+        };
+        let p = plan(&big, 1_000_000, 64, 10).unwrap();
+        assert_eq!(p.rows_per_slice, MAX_ROWS_PER_SLICE);
+        assert_eq!(p.block, 2048);
+        assert_eq!(p.blocks(1_000_000), 489);
+        assert_eq!(plan(&big, 100_000, 768, 10).unwrap().block, 160);
+        assert_eq!(plan(&big, 100_000, 4, 10).unwrap().block, MAX_BLOCK);
+        assert_eq!(plan(&big, 100_000, 100_000 / 32, 10).unwrap().block, TILE);
+        // Per-dispatch parameters are spaced by the uniform offset alignment.
+        assert_eq!(p.params_stride, 256);
+    }
+
+    #[test]
+    fn plan_refuses_what_u32_indices_cannot_reach() {
+        // A device with huge bindings: the kernel's own u32 arithmetic is the limit.
+        let huge = wgpu::Limits {
+            max_storage_buffer_binding_size: u64::MAX,
+            max_buffer_size: u64::MAX,
+            ..wgpu::Limits::default()
+        };
+        // n · d elements must index with u32: exactly 2^32 − 1 elements fit, 2^32 do not.
+        assert!(plan(&huge, 65_535, 65_537, 1).is_ok());
+        let err = plan(&huge, 65_536, 65_536, 1).unwrap_err();
+        assert!(matches!(err, GpuError::TooLarge { needed, .. } if needed == 1u64 << 34));
+        // Rows: up to MAX_ROWS, where row + one workgroup and candidate + one tile stay below
+        // 2^32; one more is refused, not wrapped.
+        let rows = MAX_ROWS as usize;
+        assert!(plan(&huge, rows, 1, 1).is_ok());
+        let err = plan(&huge, rows + 1, 1, 1).unwrap_err();
+        assert!(err.to_string().contains("u32 row indices"), "{err}");
+        assert!(rows + ROWS_PER_WORKGROUP as usize + TILE <= u32::MAX as usize);
+        // The largest slice's output offsets, (rows − 1) · m + m − 1, stay in range too.
+        let p = plan(&huge, rows, 1, MAX_GPU_NEIGHBORS).unwrap();
+        assert!((p.rows_per_slice * MAX_GPU_NEIGHBORS) as u64 <= u64::from(u32::MAX));
     }
 
     #[test]

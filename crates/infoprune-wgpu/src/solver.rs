@@ -214,7 +214,7 @@ pub fn relaxed_ascent(
             gpu.problem_groups(),
         );
     }
-    ctx.queue.submit([encoder.finish()]);
+    ctx.submit(encoder);
 
     // Each attempt either accepts a step or halves one; bound the attempts so a pathological
     // problem cannot keep the device busy forever.
@@ -248,7 +248,7 @@ pub fn relaxed_ascent(
                 gpu.dispatch(&mut pass, &kernels.commit_step, &plain, gpu.row_groups());
             }
         }
-        ctx.queue.submit([encoder.finish()]);
+        ctx.submit(encoder);
         attempts += ITERATIONS_PER_SUBMIT;
         states = gpu.read_problems(ctx)?;
     }
@@ -257,7 +257,7 @@ pub fn relaxed_ascent(
         let mut pass = encoder.begin_compute_pass(&Default::default());
         record_top_k(&gpu, kernels, &mut pass, &plain);
     }
-    ctx.queue.submit([encoder.finish()]);
+    ctx.submit(encoder);
     let rounded = read_top_k(ctx, &gpu, &offsets, &batch.budgets())?;
     Ok(RelaxedBatch {
         rounded,
@@ -315,7 +315,7 @@ pub fn refine_batch(
                 }
             }
         }
-        ctx.queue.write_buffer(
+        ctx.upload(
             &gpu.vecs,
             slot::XN as u64 * n as u64 * 4,
             bytemuck::cast_slice(&indicator),
@@ -326,7 +326,7 @@ pub fn refine_batch(
             gpu.dispatch(&mut pass, &kernels.spmv, &spmv_indicator, gpu.row_groups());
             gpu.dispatch(&mut pass, &kernels.swap_gains, &plain, gpu.row_groups());
         }
-        ctx.queue.submit([encoder.finish()]);
+        ctx.submit(encoder);
         let gains = gpu.read_slot(ctx, slot::W)?;
         let plans: Vec<Vec<(usize, usize)>> = batch
             .problems()

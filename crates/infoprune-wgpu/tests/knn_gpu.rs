@@ -322,3 +322,111 @@ fn invalid_inputs_are_the_cpu_errors() {
         "{err}"
     );
 }
+
+/// `n` rows of `d` features around `clusters` Gaussian centres (spread 0.3 around unit-scale
+/// centres), so neighbour lists are meaningful rather than near-ties everywhere.
+fn clustered(rng: &mut ChaCha8Rng, n: usize, d: usize, clusters: usize) -> Array2<f32> {
+    let centres = uniform(rng, clusters, d);
+    let mut e = Array2::zeros((n, d));
+    for i in 0..n {
+        let c = rng.random_range(0..clusters);
+        for k in 0..d {
+            e[(i, k)] = centres[(c, k)] + 0.3 * rng.random_range(-1.0f32..1.0);
+        }
+    }
+    e
+}
+
+#[test]
+fn clip_sized_embeddings_past_the_old_failure() {
+    // 3,000 × 768 used to fail ("invalid entry (0, 0) for row 0"): lavapipe lost the running lists
+    // of invocations that scanned every candidate. 4,000 × 768 now runs in 25 candidate blocks.
+    let Some(ctx) = context() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(768);
+    let e = clustered(&mut rng, 4000, 768, 40);
+    let before = ctx.counters();
+    let got = knn_lists_gpu(&ctx, e.view(), 10).expect("gpu knn runs at 4000 × 768");
+    let used = ctx.counters().since(&before);
+    let want = knn_lists(e.view(), 10, &Silent).unwrap();
+    let differing = assert_lists_match(&e, &got, &want);
+    assert!(differing * 50 <= 4000, "{differing} lists differ");
+    assert!(got.iter().all(|l| l.len() == 10));
+    // One slice: one submission, one wait for the lists, one dispatch per candidate block, and
+    // only the lists come back (4,000 rows × 10 × (index + value)).
+    assert_eq!(used.submissions, 1, "{used:?}");
+    assert_eq!(used.readbacks, 1, "{used:?}");
+    assert_eq!(used.dispatches, 4000u64.div_ceil(160), "{used:?}");
+    assert_eq!(used.bytes_read_back, 4000 * 10 * 8, "{used:?}");
+    // The embeddings once, and 25 blocks' parameters (32 bytes each at the device's alignment).
+    let params = used.bytes_uploaded - 4000 * 768 * 4;
+    assert!((25 * 32..=25 * 256).contains(&params), "{used:?}");
+    let config = KnnConfig::new(10);
+    let graph = knn_graph_gpu(&ctx, e.view(), &config).unwrap();
+    assert_graph_matches(
+        &graph,
+        &knn_graph(e.view(), &config, &Silent).unwrap(),
+        "768-d",
+    );
+    ctx.take_error().unwrap();
+}
+
+#[test]
+fn ties_carry_across_candidate_blocks() {
+    // d = 768 gives blocks of 160 candidates, so these duplicates sit in three different blocks
+    // and the running lists must keep the smaller index first across dispatches.
+    let Some(ctx) = context() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut e = Array2::from_shape_fn((400, 768), |_| rng.random_range(-5i32..=5) as f32);
+    let row0 = e.row(0).to_owned();
+    let dups = [0u32, 5, 170, 330, 399];
+    for &r in &dups[1..] {
+        e.row_mut(r as usize).assign(&row0);
+    }
+    for m in [1, 3, 8] {
+        let got = knn_lists_gpu(&ctx, e.view(), m).unwrap();
+        let want = knn_lists(e.view(), m, &Silent).unwrap();
+        for &i in &dups {
+            let expect: Vec<(u32, f32)> = dups
+                .iter()
+                .filter(|&&j| j != i)
+                .take(m)
+                .map(|&j| (j, 1.0))
+                .collect();
+            assert_eq!(
+                got[i as usize][..expect.len()],
+                expect[..],
+                "row {i}, m = {m}"
+            );
+        }
+        let differing = assert_lists_match(&e, &got, &want);
+        assert!(differing * 50 <= 400, "m = {m}: {differing} lists differ");
+    }
+    ctx.take_error().unwrap();
+}
+
+#[test]
+fn submissions_follow_slices_not_work() {
+    let Some(mut ctx) = context() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let e = uniform(&mut rng, 700, 24);
+    let before = ctx.counters();
+    let whole = knn_lists_gpu(&ctx, e.view(), 10).unwrap();
+    let used = ctx.counters().since(&before);
+    assert_eq!(
+        (used.submissions, used.readbacks, used.dispatches),
+        (1, 1, 1)
+    );
+    // Three workgroups per dispatch: slices of 192 rows, so 4 submissions and 4 waits, each
+    // read back while the next slice runs, with results unchanged.
+    ctx.limits.max_compute_workgroups_per_dimension = 3;
+    let before = ctx.counters();
+    let sliced = knn_lists_gpu(&ctx, e.view(), 10).unwrap();
+    let used = ctx.counters().since(&before);
+    assert_eq!(
+        (used.submissions, used.readbacks, used.dispatches),
+        (4, 4, 4)
+    );
+    assert_eq!(sliced, whole);
+    // Calls after the first reuse the compiled pipeline and leave no device error behind.
+    ctx.take_error().unwrap();
+}

@@ -44,6 +44,35 @@ impl BackendLimits {
     }
 }
 
+/// What a device backend did since it was opened: the traffic that shows whether work stays on
+/// the device. Reports carry it (`"gpu": {...}`); the CPU backend has none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceCounters {
+    /// Command buffers submitted to the queue.
+    pub submissions: u64,
+    /// Compute dispatches recorded.
+    pub dispatches: u64,
+    /// Waits for a buffer to come back to the host.
+    pub readbacks: u64,
+    /// Bytes written from the host into device buffers.
+    pub bytes_uploaded: u64,
+    /// Bytes copied from the device back to the host.
+    pub bytes_read_back: u64,
+}
+
+impl DeviceCounters {
+    /// The work done between `earlier` and `self` (both snapshots of one backend).
+    pub fn since(&self, earlier: &DeviceCounters) -> DeviceCounters {
+        DeviceCounters {
+            submissions: self.submissions - earlier.submissions,
+            dispatches: self.dispatches - earlier.dispatches,
+            readbacks: self.readbacks - earlier.readbacks,
+            bytes_uploaded: self.bytes_uploaded - earlier.bytes_uploaded,
+            bytes_read_back: self.bytes_read_back - earlier.bytes_read_back,
+        }
+    }
+}
+
 /// A compute backend. Every method validates its arguments and reports problems as errors, never
 /// panics; results agree with [`CpuBackend`] within the tolerances of [`conformance`].
 pub trait Backend: Send + Sync {
@@ -84,6 +113,11 @@ pub trait Backend: Send + Sync {
         config: &SolverConfig,
         progress: &dyn Progress,
     ) -> Result<Vec<SolveResult>>;
+
+    /// The device traffic so far (`None` for backends without a device, such as the CPU).
+    fn counters(&self) -> Option<DeviceCounters> {
+        None
+    }
 
     /// The exact kNN similarity graph of one partition's embeddings (SPEC §1.3).
     fn knn_graph(
