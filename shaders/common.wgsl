@@ -26,6 +26,9 @@ struct Params {
 // Chunk c covers rows chunks[c].y .. chunks[c].z of problem chunks[c].x (never two problems).
 @group(0) @binding(6) var<storage, read> chunks: array<vec4<u32>>;
 @group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
+// flags[0]: problems of the batch not yet converged, counted on the device after each block of
+// iterations so the host reads 4 bytes, not the per-problem state, to know when to stop.
+@group(0) @binding(8) var<storage, read_write> flags: array<atomic<u32>>;
 @group(1) @binding(0) var<uniform> params: Params;
 
 // Slots of `vecs`, each `n` long.

@@ -116,3 +116,19 @@ fn swap_gains(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let alpha = problems[row_problem[i]].alpha;
     vecs[at(W, i)] = vecs[at(S, i)] - 2.0 * alpha * vecs[at(YN, i)];
 }
+
+// The convergence flag: cleared by one invocation, then every unconverged problem adds one.
+// Integer atomics, so the count is exact whatever the order.
+@compute @workgroup_size(1)
+fn clear_flags() {
+    atomicStore(&flags[0], 0u);
+}
+
+@compute @workgroup_size(256)
+fn count_unconverged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+    let p = linear_group(wid, nwg) * WG + lid;
+    if p < params.n_problems && problems[p].converged == 0u {
+        atomicAdd(&flags[0], 1u);
+    }
+}

@@ -81,6 +81,14 @@ impl GpuBackend {
     /// Opens the adapter `choice` selects and compiles the kernels.
     pub fn new(choice: &AdapterChoice) -> std::result::Result<Self, GpuError> {
         let ctx = GpuContext::new(choice)?;
+        let have = ctx.limits.max_storage_buffers_per_shader_stage;
+        if have < crate::kernels::STORAGE_BINDINGS {
+            return Err(GpuError::TooLarge {
+                what: "storage buffers per shader stage for the solver kernels",
+                needed: u64::from(crate::kernels::STORAGE_BINDINGS),
+                limit: u64::from(have),
+            });
+        }
         let kernels = Kernels::new(&ctx);
         ctx.take_error()?;
         Ok(Self { ctx, kernels })

@@ -57,6 +57,8 @@ impl Layout {
 
 /// The buffers of one batch and the bind group over them.
 pub struct GpuBatch {
+    /// `flags[0]`: problems not yet converged (see `count_unconverged`).
+    pub flags: wgpu::Buffer,
     pub vecs: wgpu::Buffer,
     pub problems: wgpu::Buffer,
     pub storage: wgpu::BindGroup,
@@ -153,6 +155,7 @@ impl GpuBatch {
             &vec![0u8; layout.chunks.len().max(1) * 16],
             none,
         );
+        let flags = storage_buffer(ctx, "flags", &[0u8; 16], wgpu::BufferUsages::COPY_SRC);
         let buffers = [
             &indptr,
             &indices,
@@ -162,6 +165,7 @@ impl GpuBatch {
             &problems,
             &chunks,
             &partials,
+            &flags,
         ];
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
@@ -178,6 +182,7 @@ impl GpuBatch {
         });
         ctx.take_error()?;
         Ok(Self {
+            flags,
             vecs: vecs_buffer,
             problems,
             storage,

@@ -60,6 +60,12 @@ impl Counters {
         self.bytes_read_back.fetch_add(bytes, Ordering::Relaxed);
     }
 
+    /// Counts a small asynchronous status read (a convergence flag): bytes only, since it is not a
+    /// read-back of results and the host does not stall on it while work is queued behind it.
+    pub(crate) fn flag_read(&self, bytes: u64) {
+        self.bytes_read_back.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     fn snapshot(&self) -> DeviceCounters {
         DeviceCounters {
             submissions: self.submissions.load(Ordering::Relaxed),

@@ -12,6 +12,9 @@ const POWER: &str = include_str!("../../../shaders/power.wgsl");
 const MIRROR: &str = include_str!("../../../shaders/mirror.wgsl");
 const TOPK: &str = include_str!("../../../shaders/topk.wgsl");
 
+/// Storage buffers every solver kernel binds (`common.wgsl`, group 0).
+pub const STORAGE_BINDINGS: u32 = 9;
+
 /// Threads per workgroup, as in `common.wgsl` (`WG`).
 pub const WORKGROUP: u32 = 256;
 
@@ -95,6 +98,8 @@ pub struct Kernels {
     pub set_objective: wgpu::ComputePipeline,
     pub accept_step: wgpu::ComputePipeline,
     pub commit_step: wgpu::ComputePipeline,
+    pub clear_flags: wgpu::ComputePipeline,
+    pub count_unconverged: wgpu::ComputePipeline,
     pub swap_gains: wgpu::ComputePipeline,
     pub chunk_square_norm: wgpu::ComputePipeline,
     pub set_norm: wgpu::ComputePipeline,
@@ -145,6 +150,7 @@ impl Kernels {
                 storage_entry(5, false),
                 storage_entry(6, true),
                 storage_entry(7, false),
+                storage_entry(8, false),
             ],
         });
         let params_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -199,6 +205,8 @@ impl Kernels {
             set_objective: pipeline(&pg_module, "set_objective"),
             accept_step: pipeline(&pg_module, "accept_step"),
             commit_step: pipeline(&pg_module, "commit_step"),
+            clear_flags: pipeline(&pg_module, "clear_flags"),
+            count_unconverged: pipeline(&pg_module, "count_unconverged"),
             swap_gains: pipeline(&pg_module, "swap_gains"),
             chunk_square_norm: pipeline(&power_module, "chunk_square_norm"),
             set_norm: pipeline(&power_module, "set_norm"),

@@ -4,7 +4,7 @@
 
 use crate::batch::{GpuBatch, Layout};
 use crate::context::GpuContext;
-use crate::error::Result;
+use crate::error::{GpuError, Result};
 use crate::kernels::{slot, Kernels, Params, ProblemState};
 use infoprune_core::backend::ProblemBatch;
 use infoprune_core::solver::{Algorithm, SolverConfig};
@@ -33,6 +33,103 @@ pub struct RelaxedBatch {
     pub states: Vec<ProblemState>,
     /// The batch's device buffers, kept for the swap refinement.
     pub gpu: GpuBatch,
+}
+
+/// The convergence flags of the blocks in flight: each block ends by copying `flags[0]` (problems
+/// not yet converged) into one of two small mappable buffers, read without stalling the queue.
+struct ConvergenceFlags {
+    buffers: [wgpu::Buffer; 2],
+    /// Blocks submitted and not yet read, oldest first: (buffer, submission, mapping result).
+    pending: std::collections::VecDeque<(usize, wgpu::SubmissionIndex, FlagReceiver)>,
+    submitted: usize,
+}
+
+type FlagReceiver = std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>;
+
+impl ConvergenceFlags {
+    fn new(ctx: &GpuContext) -> Self {
+        let make = || {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("convergence flag"),
+                size: 4,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        Self {
+            buffers: [make(), make()],
+            pending: Default::default(),
+            submitted: 0,
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Submits a block whose passes end with `count_unconverged`, and asks for its flag.
+    fn submit(&mut self, ctx: &GpuContext, gpu: &GpuBatch, mut encoder: wgpu::CommandEncoder) {
+        let which = self.submitted % 2;
+        self.submitted += 1;
+        encoder.copy_buffer_to_buffer(&gpu.flags, 0, &self.buffers[which], 0, 4);
+        let index = ctx.submit(encoder);
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.buffers[which].map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        self.pending.push_back((which, index, rx));
+    }
+
+    /// The oldest block's count of unconverged problems if it is already back.
+    fn poll_oldest(&mut self, ctx: &GpuContext) -> Result<Option<u32>> {
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        ctx.device
+            .poll(wgpu::PollType::Poll)
+            .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
+        match self.pending[0].2.try_recv() {
+            Ok(result) => self.take_oldest(ctx, result).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Waits for the oldest block and returns its count of unconverged problems.
+    fn wait_oldest(&mut self, ctx: &GpuContext) -> Result<u32> {
+        let index = self.pending[0].1.clone();
+        ctx.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: Some(crate::batch::WAIT_LIMIT),
+            })
+            .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
+        ctx.take_error()?;
+        let result = self.pending[0]
+            .2
+            .recv()
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.take_oldest(ctx, result)
+    }
+
+    fn take_oldest(
+        &mut self,
+        ctx: &GpuContext,
+        result: std::result::Result<(), wgpu::BufferAsyncError>,
+    ) -> Result<u32> {
+        let (which, _, _) = self.pending.pop_front().expect("a block is pending");
+        result.map_err(|e| GpuError::Readback(format!("the convergence flag: {e}")))?;
+        let buffer = &self.buffers[which];
+        let count = {
+            let view = buffer
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            u32::from_le_bytes([view[0], view[1], view[2], view[3]])
+        };
+        buffer.unmap();
+        ctx.counters.flag_read(4);
+        Ok(count)
+    }
 }
 
 /// Parameters shared by every kernel of a solve.
@@ -219,9 +316,16 @@ pub fn relaxed_ascent(
     // Each attempt either accepts a step or halves one; bound the attempts so a pathological
     // problem cannot keep the device busy forever.
     let max_attempts = config.iterations * 2 + MAX_BACKTRACKS as usize + ITERATIONS_PER_SUBMIT;
-    let mut attempts = 0;
-    let mut states = gpu.read_problems(ctx)?;
-    while attempts < max_attempts && states.iter().any(|s| s.converged == 0) {
+    let mut flags = ConvergenceFlags::new(ctx);
+    for _ in 0..max_attempts.div_ceil(ITERATIONS_PER_SUBMIT) {
+        // At most two blocks in flight: the device runs one while the host queues the next, and
+        // the host learns from a 4-byte flag, never from the per-problem state, when to stop.
+        if flags.in_flight() == 2 && flags.wait_oldest(ctx)? == 0 {
+            break;
+        }
+        if flags.poll_oldest(ctx)? == Some(0) {
+            break;
+        }
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -247,11 +351,19 @@ pub fn relaxed_ascent(
                 );
                 gpu.dispatch(&mut pass, &kernels.commit_step, &plain, gpu.row_groups());
             }
+            gpu.dispatch(&mut pass, &kernels.clear_flags, &plain, 1);
+            gpu.dispatch(
+                &mut pass,
+                &kernels.count_unconverged,
+                &plain,
+                gpu.problem_groups(),
+            );
         }
-        ctx.submit(encoder);
-        attempts += ITERATIONS_PER_SUBMIT;
-        states = gpu.read_problems(ctx)?;
+        flags.submit(ctx, &gpu, encoder);
     }
+    // Problems that converged stop changing, so a block queued after the last one that mattered
+    // leaves the state as it was; the state itself comes back once, here.
+    let states = gpu.read_problems(ctx)?;
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {
         let mut pass = encoder.begin_compute_pass(&Default::default());

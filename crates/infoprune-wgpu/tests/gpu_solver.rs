@@ -105,3 +105,75 @@ fn batches_larger_than_the_device_are_split_and_solved_alike() {
         assert_eq!(alone[0].indices, whole[p].indices, "problem {p}");
     }
 }
+
+#[test]
+fn one_sixty_thousand_row_problem_matches_the_cpu() {
+    // The size users run: one problem of 60,000 rows (235 reduction chunks), its real kNN graph,
+    // SPEC's default α, k = 10%. Both backends start from the same problem; f(S) agrees within
+    // 1e-4 relative (the GPU's relaxed iterates are f32, the CPU's f64, so the rounded sets may
+    // differ in a few near-tied elements).
+    let Some(gpu) = gpu() else { return };
+    let batch = ProblemBatch::new(vec![clustered_problem(60_000, 6_000, 60)]);
+    let config = SolverConfig::default();
+    let before = gpu.counters().unwrap();
+    let g = gpu.solve(&batch, &config, &Silent).unwrap();
+    let used = gpu.counters().unwrap().since(&before);
+    let c = CpuBackend.solve(&batch, &config, &Silent).unwrap();
+    let (g, c) = (&g[0], &c[0]);
+    println!(
+        "60,000 rows: GPU f = {} in {} iterations, CPU f = {} in {}; {used:?}",
+        g.objective, g.iterations, c.objective, c.iterations
+    );
+    assert_eq!(g.indices.len(), 6_000);
+    assert!(g.indices.windows(2).all(|w| w[0] < w[1]));
+    let relative = (g.objective - c.objective).abs() / c.objective.abs().max(1.0);
+    assert!(
+        relative <= 1e-4,
+        "GPU {} vs CPU {}",
+        g.objective,
+        c.objective
+    );
+    assert!(g.objective >= g.rounded_objective);
+}
+
+#[test]
+fn a_pg_solve_reads_back_a_bounded_number_of_times() {
+    // The iteration loop reads only a 4-byte convergence flag per block of iterations; the
+    // per-problem state and the rounded sets come back once, and each swap round once. So the
+    // read-backs do not grow with the iteration count.
+    let Some(gpu) = gpu() else { return };
+    let batch = ProblemBatch::new(vec![
+        clustered_problem(3000, 300, 21),
+        random_problem(2000, 200, 22),
+    ]);
+    let mut used = Vec::new();
+    for iterations in [20usize, 200] {
+        for algorithm in [Algorithm::ProjectedGradient, Algorithm::Mirror] {
+            let mut params = SolverParams::new(algorithm);
+            params.iterations = iterations;
+            // Never converged early: every iteration runs.
+            params.tolerance = 0.0;
+            let config = params.check().unwrap();
+            let before = gpu.counters().unwrap();
+            let results = gpu.solve(&batch, &config, &Silent).unwrap();
+            let counts = gpu.counters().unwrap().since(&before);
+            println!("{algorithm:?}, T = {iterations}: {counts:?}");
+            for r in &results {
+                assert!(r.iterations <= iterations);
+            }
+            // State + rounded sets, and at most one per swap round.
+            assert!(
+                counts.readbacks <= 2 + config.swap_rounds as u64,
+                "{algorithm:?}, T = {iterations}: {counts:?}"
+            );
+            used.push((iterations, counts));
+        }
+    }
+    // Ten times the iterations: ten times the dispatches, not more read-backs of results.
+    let (short, long) = (used[0].1, used[2].1);
+    assert!(
+        long.dispatches > 5 * short.dispatches,
+        "{short:?} vs {long:?}"
+    );
+    assert_eq!(long.readbacks, short.readbacks, "{short:?} vs {long:?}");
+}
