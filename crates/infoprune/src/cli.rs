@@ -665,6 +665,7 @@ struct RunFacts<'a> {
     dropped_nonfinite: usize,
     estimated_peak_bytes: u64,
     backend: String,
+    gpu: Option<infoprune_core::backend::DeviceCounters>,
     graph: Option<&'a Path>,
 }
 
@@ -692,6 +693,7 @@ fn finish_select(
         report.dropped_nonfinite = facts.dropped_nonfinite;
         report.estimated_peak_bytes = facts.estimated_peak_bytes;
         report.backend = facts.backend.clone();
+        report.gpu = facts.gpu.map(Into::into);
         if let Some(graph) = facts.graph {
             report.graph = Some(graph.display().to_string());
             report.neighbors = None;
@@ -803,6 +805,7 @@ fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> R
         dropped_nonfinite,
         estimated_peak_bytes: estimate,
         backend: pruner.backend_ref().name(),
+        gpu: pruner.backend_ref().counters(),
         graph: None,
     };
     finish_select(args, &config, &pruned, facts, bars)
@@ -859,6 +862,7 @@ fn select_with_graph(
         dropped_nonfinite: 0,
         estimated_peak_bytes: 0,
         backend: pruner.backend_ref().name(),
+        gpu: pruner.backend_ref().counters(),
         graph: Some(graph_path),
     };
     finish_select(args, &config, &pruned, facts, bars)

@@ -2,6 +2,7 @@
 
 use crate::partition::PartitionMethod;
 use crate::pipeline::{Pruned, PrunerConfig};
+use infoprune_core::backend::DeviceCounters;
 use infoprune_core::importance::{AlphaRule, Representativeness};
 use infoprune_core::solver::Method;
 use serde::Serialize;
@@ -48,6 +49,8 @@ pub struct Report {
     pub swaps: usize,
     /// The compute backend that ran the graph and the solver.
     pub backend: String,
+    /// What the run did on the GPU (`null` on the CPU).
+    pub gpu: Option<GpuCounters>,
     /// Seed used.
     pub seed: u64,
     /// Partitions the data was cut into.
@@ -60,6 +63,35 @@ pub struct Report {
     pub seconds: BTreeMap<String, f64>,
     /// Seconds in total.
     pub total_seconds: f64,
+}
+
+/// Device traffic of a run, as the JSON reports carry it: few submissions and read-backs, and
+/// bytes moved close to the inputs and outputs themselves, show that the work stayed on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GpuCounters {
+    /// Command buffers submitted.
+    pub submissions: u64,
+    /// Compute dispatches recorded.
+    pub dispatches: u64,
+    /// Waits for results to come back to the host (4-byte convergence flags are not counted here,
+    /// only in `bytes_read_back`).
+    pub readbacks: u64,
+    /// Bytes written from the host into device buffers.
+    pub bytes_uploaded: u64,
+    /// Bytes copied from the device to the host.
+    pub bytes_read_back: u64,
+}
+
+impl From<DeviceCounters> for GpuCounters {
+    fn from(c: DeviceCounters) -> Self {
+        Self {
+            submissions: c.submissions,
+            dispatches: c.dispatches,
+            readbacks: c.readbacks,
+            bytes_uploaded: c.bytes_uploaded,
+            bytes_read_back: c.bytes_read_back,
+        }
+    }
 }
 
 /// The name `--partition` uses for a method.
@@ -118,6 +150,7 @@ impl Report {
             swaps: solved.iter().map(|p| p.swaps).sum(),
             seed: select.seed,
             backend: String::new(),
+            gpu: None,
             partitions: pruned.partitions.len(),
             partition_method: partition_method_name(config.partition.method),
             batches: pruned.batches,
