@@ -99,6 +99,11 @@ impl GpuBackend {
         &self.ctx
     }
 
+    /// The compiled solver kernels.
+    pub(crate) fn kernels(&self) -> &Kernels {
+        &self.kernels
+    }
+
     /// A batch of segments without a graph (for projection and top-k): budgets per segment and
     /// the given slots filled.
     fn segment_batch(

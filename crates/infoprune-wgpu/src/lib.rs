@@ -21,6 +21,7 @@ pub mod error;
 mod kernels;
 pub mod knn;
 mod solver;
+pub mod throughput;
 
 pub use backend::GpuBackend;
 pub use context::{AdapterChoice, GpuContext};
