@@ -14,7 +14,7 @@ struct Problem {
 struct Params {
     n: u32, nrhs: u32, src: u32, dst: u32,
     tolerance: f32, sum_tolerance: f32, ascent_slack: f32, lipschitz_floor: f32,
-    n_problems: u32, n_chunks: u32, max_backtracks: u32, pad: u32,
+    n_problems: u32, n_chunks: u32, max_backtracks: u32, n_multi: u32,
 }
 
 @group(0) @binding(0) var<storage, read> indptr: array<u32>;
@@ -23,7 +23,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> vecs: array<f32>;
 @group(0) @binding(4) var<storage, read> row_problem: array<u32>;
 @group(0) @binding(5) var<storage, read_write> problems: array<Problem>;
-// Chunk c covers rows chunks[c].y .. chunks[c].z of problem chunks[c].x (never two problems).
+// Chunk c < n_chunks covers rows chunks[c].y .. chunks[c].z of problem chunks[c].x (never two
+// problems). After them, chunks[n_chunks + b].x is the b-th problem with more than one chunk: the
+// problems the second level of a reduction (`combine_*`) has work for.
 @group(0) @binding(6) var<storage, read> chunks: array<vec4<u32>>;
 @group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
 // flags[0]: problems of the batch not yet converged, counted on the device after each block of
@@ -93,4 +95,82 @@ fn reduce_min_max(lid: u32, value: vec4<f32>) -> vec4<f32> {
         workgroupBarrier();
     }
     return scratch[0];
+}
+
+// The second level of every per-problem reduction. A chunk kernel leaves one partial per 256-row
+// chunk; for each problem with several chunks one workgroup folds them (each lane a strided run of
+// chunks in a fixed order, then the tree above) into partials[chunk_lo], where every problem kernel
+// reads its total. Problems of one chunk already have it there. So no kernel loops over a problem's
+// chunks, however large the problem (a 10^6-row problem has 3,907).
+fn multi_problem(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    let b = linear_group(wid, nwg);
+    if b >= params.n_multi {
+        return 0xffffffffu;
+    }
+    return chunks[params.n_chunks + b].x;
+}
+
+@compute @workgroup_size(256)
+fn combine_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let p = multi_problem(wid, nwg);
+    if p == 0xffffffffu {
+        return;
+    }
+    let lo = problems[p].chunk_lo;
+    let hi = problems[p].chunk_hi;
+    var acc = vec4<f32>(0.0);
+    for (var c = lo + lid; c < hi; c = c + WG) {
+        acc = acc + partials[c];
+    }
+    let r = reduce_sum(lid, acc);
+    if lid == 0u {
+        partials[lo] = r;
+    }
+}
+
+@compute @workgroup_size(256)
+fn combine_sum_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+    let p = multi_problem(wid, nwg);
+    if p == 0xffffffffu {
+        return;
+    }
+    let lo = problems[p].chunk_lo;
+    let hi = problems[p].chunk_hi;
+    var acc = vec4<f32>(0.0, -3.0e38, 0.0, -3.0e38);
+    for (var c = lo + lid; c < hi; c = c + WG) {
+        let b = partials[c];
+        acc = vec4<f32>(acc.x + b.x, max(acc.y, b.y), acc.z + b.z, max(acc.w, b.w));
+    }
+    let r = reduce_sum_max(lid, acc);
+    if lid == 0u {
+        partials[lo] = r;
+    }
+}
+
+@compute @workgroup_size(256)
+fn combine_min_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+    let p = multi_problem(wid, nwg);
+    if p == 0xffffffffu {
+        return;
+    }
+    let lo = problems[p].chunk_lo;
+    let hi = problems[p].chunk_hi;
+    var acc = vec4<f32>(3.0e38, -3.0e38, 0.0, 0.0);
+    for (var c = lo + lid; c < hi; c = c + WG) {
+        let b = partials[c];
+        acc = vec4<f32>(min(acc.x, b.x), max(acc.y, b.y), 0.0, 0.0);
+    }
+    let r = reduce_min_max(lid, acc);
+    if lid == 0u {
+        partials[lo] = r;
+    }
+}
+
+// The total a problem kernel reads: what the chunk kernel and, for several chunks, `combine_*`
+// left in the problem's first chunk.
+fn problem_total(p: u32) -> vec4<f32> {
+    return partials[problems[p].chunk_lo];
 }

@@ -33,10 +33,7 @@ fn set_mirror_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems || problems[p].eta > 0.0 {
         return;
     }
-    var g_max = 0.0;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        g_max = max(g_max, partials[c].w);
-    }
+    let g_max = max(problem_total(p).w, 0.0);
     if g_max > 0.0 {
         problems[p].eta = 1.0 / g_max;
     } else {
@@ -50,10 +47,7 @@ fn set_shift(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems {
         return;
     }
-    var g_max = -3.0e38;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        g_max = max(g_max, partials[c].y);
-    }
+    let g_max = problem_total(p).y;
     problems[p].shift = g_max * problems[p].eta;
 }
 
@@ -115,10 +109,7 @@ fn update_lambda(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems || problems[p].proj_done != 0u {
         return;
     }
-    var total = vec4<f32>(0.0);
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        total = total + partials[c];
-    }
+    let total = problem_total(p);
     let capped = total.y;
     if capped == problems[p].capped_prev {
         // Nothing new reached 1: the current λ is the projection's.

@@ -47,11 +47,7 @@ fn set_objective(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems {
         return;
     }
-    var f = 0.0;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        f = f + partials[c].x;
-    }
-    problems[p].f = f;
+    problems[p].f = problem_total(p).x;
 }
 
 @compute @workgroup_size(256)
@@ -64,12 +60,9 @@ fn accept_step(@builtin(global_invocation_id) gid: vec3<u32>) {
         problems[p].accepted = 0u;
         return;
     }
-    var f_new = 0.0;
-    var delta = 0.0;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        f_new = f_new + partials[c].x;
-        delta = max(delta, partials[c].y);
-    }
+    let total = problem_total(p);
+    let f_new = total.x;
+    let delta = max(total.y, 0.0);
     let f = problems[p].f;
     problems[p].f_new = f_new;
     if f_new < f - params.ascent_slack * max(abs(f), 1.0) {

@@ -28,11 +28,7 @@ fn set_norm(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems {
         return;
     }
-    var total = 0.0;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        total = total + partials[c].x;
-    }
-    problems[p].norm = sqrt(total);
+    problems[p].norm = sqrt(problem_total(p).x);
 }
 
 @compute @workgroup_size(256)

@@ -1,7 +1,7 @@
 // Segmented projection onto the capped simplex (SPEC §1.2) for every problem of a batch at once:
 // bisection on τ per problem, safeguarding a Newton step on the piecewise-linear sum, exactly the
-// scheme of the CPU reference. Chunk kernels reduce 256 rows each; problem kernels combine their
-// chunks in order and update the bracket. The vector projected is slot V; the result goes to XN.
+// scheme of the CPU reference. Chunk kernels reduce 256 rows each, `combine_*` (common.wgsl) folds
+// a problem's chunks, and problem kernels update the bracket from the total. The vector projected is slot V; the result goes to XN.
 
 @compute @workgroup_size(256)
 fn chunk_min_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -29,12 +29,9 @@ fn init_bracket(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems {
         return;
     }
-    var lo = 3.0e38;
-    var hi = -3.0e38;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        lo = min(lo, partials[c].x);
-        hi = max(hi, partials[c].y);
-    }
+    let range = problem_total(p);
+    let lo = range.x;
+    let hi = range.y;
     // Σ(min v − 1) = size ≥ k and Σ(max v) = 0 ≤ k bracket the root.
     problems[p].tau_lo = lo - 1.0;
     problems[p].tau_hi = hi;
@@ -81,10 +78,7 @@ fn update_tau(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems || problems[p].proj_done != 0u {
         return;
     }
-    var total = vec4<f32>(0.0);
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        total = total + partials[c];
-    }
+    let total = problem_total(p);
     let k = problems[p].k;
     let residual = total.x - k;
     if abs(residual) <= params.sum_tolerance * k {

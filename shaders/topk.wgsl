@@ -85,11 +85,8 @@ fn update_key_bracket(@builtin(global_invocation_id) gid: vec3<u32>) {
     if p >= params.n_problems || problems[p].sel_stage > 2u {
         return;
     }
-    var count = 0u;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
-        // Chunk counts are at most 256: exact in f32.
-        count = count + u32(partials[c].x);
-    }
+    // Counts below 2^24 rows per problem (checked on the host): exact in f32.
+    let count = u32(problem_total(p).x);
     let lo = problems[p].sel_lo;
     let hi = problems[p].sel_hi;
     let mid = lo + (hi - lo) / 2u + ((hi - lo) & 1u);
@@ -137,17 +134,43 @@ fn chunk_mark(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     }
 }
 
-// Exclusive prefix of the chunk counts within each problem (in partials[c].y).
+// Exclusive prefix of the chunk counts within each problem (in partials[c].y): one workgroup per
+// problem of several chunks, each lane scanning one contiguous run of chunks and a workgroup scan
+// of the lanes' sums placing the runs. A problem of one chunk has its prefix, 0, from
+// `chunk_mark` already. Counts are integers below 2^24, so every sum is exact.
 @compute @workgroup_size(256)
-fn scan_chunk_counts(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let p = gid.x;
-    if p >= params.n_problems {
+fn scan_chunk_counts(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+    let p = multi_problem(wid, nwg);
+    if p == 0xffffffffu {
         return;
     }
-    var running = 0.0;
-    for (var c = problems[p].chunk_lo; c < problems[p].chunk_hi; c = c + 1u) {
+    let lo = problems[p].chunk_lo;
+    let hi = problems[p].chunk_hi;
+    let per = (hi - lo + WG - 1u) / WG;
+    let first = min(lo + lid * per, hi);
+    let last = min(first + per, hi);
+    var run = 0.0;
+    for (var c = first; c < last; c = c + 1u) {
+        run = run + partials[c].x;
+    }
+    scratch[lid] = vec4<f32>(run, 0.0, 0.0, 0.0);
+    workgroupBarrier();
+    // Hillis–Steele inclusive scan over the 256 lanes' sums.
+    for (var offset = 1u; offset < WG; offset = offset * 2u) {
+        var add = 0.0;
+        if lid >= offset {
+            add = scratch[lid - offset].x;
+        }
+        workgroupBarrier();
+        scratch[lid].x = scratch[lid].x + add;
+        workgroupBarrier();
+    }
+    var running = scratch[lid].x - run;
+    for (var c = first; c < last; c = c + 1u) {
+        let count = partials[c].x;
         partials[c].y = running;
-        running = running + partials[c].x;
+        running = running + count;
     }
 }
 

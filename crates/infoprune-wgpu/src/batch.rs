@@ -25,6 +25,8 @@ pub struct Layout {
     pub chunks: Vec<[u32; 4]>,
     /// First and end chunk of each problem.
     pub chunk_ranges: Vec<(u32, u32)>,
+    /// Problems with more than one chunk: those the second level of a reduction works on.
+    pub multi: Vec<u32>,
 }
 
 impl Layout {
@@ -46,11 +48,18 @@ impl Layout {
             }
             chunk_ranges.push((first, chunks.len() as u32));
         }
+        let multi = chunk_ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, &(lo, hi))| hi - lo > 1)
+            .map(|(p, _)| p as u32)
+            .collect();
         Self {
             n,
             row_problem,
             chunks,
             chunk_ranges,
+            multi,
         }
     }
 }
@@ -65,6 +74,8 @@ pub struct GpuBatch {
     pub n: u32,
     pub n_problems: u32,
     pub n_chunks: u32,
+    /// Problems with more than one chunk.
+    pub n_multi: u32,
     counters: std::sync::Arc<crate::context::Counters>,
 }
 
@@ -148,7 +159,10 @@ impl GpuBatch {
             none,
         );
         let problems = storage_buffer(ctx, "problems", bytemuck::cast_slice(&states), copy);
-        let chunks = storage_buffer(ctx, "chunks", bytemuck::cast_slice(&layout.chunks), none);
+        // The chunk table, then the problems of several chunks (see `combine_*` in common.wgsl).
+        let mut table = layout.chunks.clone();
+        table.extend(layout.multi.iter().map(|&p| [p, 0, 0, 0]));
+        let chunks = storage_buffer(ctx, "chunks", bytemuck::cast_slice(&table), none);
         let partials = storage_buffer(
             ctx,
             "partials",
@@ -189,6 +203,7 @@ impl GpuBatch {
             n: n as u32,
             n_problems: states.len() as u32,
             n_chunks: layout.chunks.len() as u32,
+            n_multi: layout.multi.len() as u32,
             counters: ctx.counters.clone(),
         })
     }
@@ -203,6 +218,7 @@ impl GpuBatch {
         params.n = self.n;
         params.n_problems = self.n_problems;
         params.n_chunks = self.n_chunks;
+        params.n_multi = self.n_multi;
         let buffer = ctx.buffer_with(
             "params",
             bytemuck::bytes_of(&params),
@@ -240,6 +256,11 @@ impl GpuBatch {
     /// Workgroups for one invocation per row.
     pub fn row_groups(&self) -> u32 {
         self.n.div_ceil(WORKGROUP)
+    }
+
+    /// Workgroups for one workgroup per problem of several chunks (`combine_*`, the chunk scan).
+    pub fn multi_groups(&self) -> u32 {
+        self.n_multi
     }
 
     /// Workgroups for one invocation per problem.

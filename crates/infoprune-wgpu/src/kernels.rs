@@ -33,7 +33,8 @@ pub struct Params {
     pub n_problems: u32,
     pub n_chunks: u32,
     pub max_backtracks: u32,
-    pub pad: u32,
+    /// Problems with more than one chunk (listed after the chunks in the chunk table).
+    pub n_multi: u32,
 }
 
 /// Per-problem state, laid out as `Problem` in `common.wgsl`.
@@ -119,6 +120,9 @@ pub struct Kernels {
     pub chunk_mark: wgpu::ComputePipeline,
     pub scan_chunk_counts: wgpu::ComputePipeline,
     pub chunk_compact: wgpu::ComputePipeline,
+    pub combine_sum: wgpu::ComputePipeline,
+    pub combine_sum_max: wgpu::ComputePipeline,
+    pub combine_min_max: wgpu::ComputePipeline,
 }
 
 /// A compute-stage storage-buffer binding.
@@ -226,6 +230,10 @@ impl Kernels {
             chunk_mark: pipeline(&topk_module, "chunk_mark"),
             scan_chunk_counts: pipeline(&topk_module, "scan_chunk_counts"),
             chunk_compact: pipeline(&topk_module, "chunk_compact"),
+            // The second-level reductions live in common.wgsl; any module that includes it serves.
+            combine_sum: pipeline(&spmv_module, "combine_sum"),
+            combine_sum_max: pipeline(&spmv_module, "combine_sum_max"),
+            combine_min_max: pipeline(&spmv_module, "combine_min_max"),
             storage_layout,
             params_layout,
         }

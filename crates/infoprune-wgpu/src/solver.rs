@@ -153,9 +153,11 @@ pub fn record_projection(
     params: &wgpu::BindGroup,
 ) {
     gpu.dispatch(pass, &kernels.chunk_min_max, params, gpu.n_chunks);
+    gpu.dispatch(pass, &kernels.combine_min_max, params, gpu.multi_groups());
     gpu.dispatch(pass, &kernels.init_bracket, params, gpu.problem_groups());
     for _ in 0..PROJECTION_ROUNDS {
         gpu.dispatch(pass, &kernels.chunk_sums, params, gpu.n_chunks);
+        gpu.dispatch(pass, &kernels.combine_sum, params, gpu.multi_groups());
         gpu.dispatch(pass, &kernels.update_tau, params, gpu.problem_groups());
     }
     gpu.dispatch(pass, &kernels.apply_projection, params, gpu.row_groups());
@@ -175,6 +177,7 @@ pub fn record_top_k(
     gpu.dispatch(pass, &kernels.select_init, params, gpu.problem_groups());
     for _ in 0..SELECT_ROUNDS {
         gpu.dispatch(pass, &kernels.chunk_count_keys, params, gpu.n_chunks);
+        gpu.dispatch(pass, &kernels.combine_sum, params, gpu.multi_groups());
         gpu.dispatch(
             pass,
             &kernels.update_key_bracket,
@@ -183,12 +186,7 @@ pub fn record_top_k(
         );
     }
     gpu.dispatch(pass, &kernels.chunk_mark, params, gpu.n_chunks);
-    gpu.dispatch(
-        pass,
-        &kernels.scan_chunk_counts,
-        params,
-        gpu.problem_groups(),
-    );
+    gpu.dispatch(pass, &kernels.scan_chunk_counts, params, gpu.multi_groups());
     gpu.dispatch(pass, &kernels.chunk_compact, params, gpu.n_chunks);
 }
 
@@ -220,11 +218,13 @@ fn record_mirror_step(
     params: &wgpu::BindGroup,
 ) {
     gpu.dispatch(pass, &kernels.chunk_gradient_max, params, gpu.n_chunks);
+    gpu.dispatch(pass, &kernels.combine_sum_max, params, gpu.multi_groups());
     gpu.dispatch(pass, &kernels.set_shift, params, gpu.problem_groups());
     gpu.dispatch(pass, &kernels.mirror_step, params, gpu.row_groups());
     gpu.dispatch(pass, &kernels.kl_init, params, gpu.problem_groups());
     for _ in 0..PROJECTION_ROUNDS {
         gpu.dispatch(pass, &kernels.chunk_kl_sums, params, gpu.n_chunks);
+        gpu.dispatch(pass, &kernels.combine_sum, params, gpu.multi_groups());
         gpu.dispatch(pass, &kernels.update_lambda, params, gpu.problem_groups());
     }
     gpu.dispatch(pass, &kernels.apply_kl, params, gpu.row_groups());
@@ -279,6 +279,12 @@ pub fn relaxed_ascent(
             gpu.dispatch(&mut pass, &kernels.chunk_gradient_max, &plain, gpu.n_chunks);
             gpu.dispatch(
                 &mut pass,
+                &kernels.combine_sum_max,
+                &plain,
+                gpu.multi_groups(),
+            );
+            gpu.dispatch(
+                &mut pass,
                 &kernels.set_mirror_step,
                 &plain,
                 gpu.problem_groups(),
@@ -287,6 +293,7 @@ pub fn relaxed_ascent(
             for _ in 0..config.power_iterations {
                 gpu.dispatch(&mut pass, &kernels.spmv, &spmv_power, gpu.row_groups());
                 gpu.dispatch(&mut pass, &kernels.chunk_square_norm, &plain, gpu.n_chunks);
+                gpu.dispatch(&mut pass, &kernels.combine_sum, &plain, gpu.multi_groups());
                 gpu.dispatch(&mut pass, &kernels.set_norm, &plain, gpu.problem_groups());
                 gpu.dispatch(
                     &mut pass,
@@ -303,6 +310,12 @@ pub fn relaxed_ascent(
             &kernels.chunk_objective,
             &objective_current,
             gpu.n_chunks,
+        );
+        gpu.dispatch(
+            &mut pass,
+            &kernels.combine_sum_max,
+            &plain,
+            gpu.multi_groups(),
         );
         gpu.dispatch(
             &mut pass,
@@ -342,6 +355,12 @@ pub fn relaxed_ascent(
                     &kernels.chunk_objective,
                     &objective_candidate,
                     gpu.n_chunks,
+                );
+                gpu.dispatch(
+                    &mut pass,
+                    &kernels.combine_sum_max,
+                    &plain,
+                    gpu.multi_groups(),
                 );
                 gpu.dispatch(
                     &mut pass,

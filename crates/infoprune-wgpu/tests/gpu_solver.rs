@@ -177,3 +177,41 @@ fn a_pg_solve_reads_back_a_bounded_number_of_times() {
     );
     assert_eq!(long.readbacks, short.readbacks, "{short:?} vs {long:?}");
 }
+
+#[test]
+fn reductions_and_scans_span_hundreds_of_chunks() {
+    // Problems of 70,000 and 99,900 rows (274 and 391 chunks of 256: more chunks than a workgroup
+    // has lanes, so each lane folds and scans several) beside a one-chunk problem: the two-level
+    // reductions and the chunk scan must give the CPU's top-k exactly and its projection.
+    let Some(gpu) = gpu() else { return };
+    let offsets = [0usize, 70_000, 70_100, 170_000];
+    let budgets = [7_000usize, 10, 25_000];
+    let n = 170_000usize;
+    // Coarse values with many ties, so the top-k's tie rule (larger s, then smaller index) matters.
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+        .collect();
+    let s: Vec<f32> = (0..n).map(|i| ((i * 104_729) % 97) as f32).collect();
+    let got = gpu.top_k(&offsets, &x, &s, &budgets).unwrap();
+    let want = CpuBackend.top_k(&offsets, &x, &s, &budgets).unwrap();
+    assert_eq!(got, want);
+    let v: Vec<f32> = (0..n)
+        .map(|i| ((i * 31) % 211) as f32 / 50.0 - 1.0)
+        .collect();
+    let got = gpu.project(&offsets, &v, &budgets).unwrap();
+    let want = CpuBackend.project(&offsets, &v, &budgets).unwrap();
+    for p in 0..3 {
+        let (lo, hi) = (offsets[p], offsets[p + 1]);
+        let sum: f64 = got[lo..hi].iter().map(|&g| g as f64).sum();
+        assert!(
+            (sum - budgets[p] as f64).abs() <= 1e-4 * budgets[p] as f64,
+            "problem {p}: Σ = {sum}"
+        );
+        let worst = got[lo..hi]
+            .iter()
+            .zip(&want[lo..hi])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst <= 1e-3, "problem {p}: worst difference {worst}");
+    }
+}
