@@ -15,6 +15,11 @@ struct Params {
     n: u32, nrhs: u32, src: u32, dst: u32,
     tolerance: f32, sum_tolerance: f32, ascent_slack: f32, lipschitz_floor: f32,
     n_problems: u32, n_chunks: u32, max_backtracks: u32, n_multi: u32,
+    // Factor the step grows by after an accepted step (SolverConfig::step_growth).
+    step_growth: f32,
+    // The relaxed f of every accepted iteration of problem p goes to
+    // vecs[trace_base + p · trace_stride + iteration] (no trace when trace_stride is 0).
+    trace_base: u32, trace_stride: u32, pad: u32,
 }
 
 @group(0) @binding(0) var<storage, read> indptr: array<u32>;

@@ -76,8 +76,12 @@ fn accept_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     problems[p].accepted = 1u;
     problems[p].backtracks = 0u;
+    problems[p].eta = problems[p].eta * params.step_growth;
     problems[p].f = f_new;
     problems[p].delta = delta;
+    if params.trace_stride > 0u && problems[p].iterations < params.trace_stride {
+        vecs[params.trace_base + p * params.trace_stride + problems[p].iterations] = f_new;
+    }
     problems[p].iterations = problems[p].iterations + 1u;
     if delta < params.tolerance || problems[p].iterations >= problems[p].max_iterations {
         problems[p].converged = 1u;

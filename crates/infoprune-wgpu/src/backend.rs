@@ -286,7 +286,7 @@ impl Backend for GpuBackend {
                 objective: f,
                 iterations: state.iterations as usize,
                 converged,
-                relaxed_trace: Vec::new(),
+                relaxed_trace: relaxed.traces[p].clone(),
                 rounded_objective,
                 swaps: swaps[p],
                 timings,

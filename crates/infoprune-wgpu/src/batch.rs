@@ -268,13 +268,6 @@ impl GpuBatch {
         self.n_problems.div_ceil(WORKGROUP)
     }
 
-    /// The per-problem state, read back.
-    pub fn read_problems(&self, ctx: &GpuContext) -> Result<Vec<ProblemState>> {
-        let size = self.n_problems as u64 * std::mem::size_of::<ProblemState>() as u64;
-        let bytes = read_buffer(ctx, &self.problems, 0, size)?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes))
-    }
-
     /// One slot of `vecs`, read back.
     pub fn read_slot(&self, ctx: &GpuContext, which: u32) -> Result<Vec<f32>> {
         let bytes = read_buffer(
@@ -294,19 +287,32 @@ pub fn read_buffer(
     offset: u64,
     size: u64,
 ) -> Result<Vec<u8>> {
-    if size == 0 {
-        return Ok(Vec::new());
+    Ok(read_buffers(ctx, &[(buffer, offset, size)])?.remove(0))
+}
+
+/// Copies several `(buffer, offset, size)` ranges to the host through one staging buffer: one
+/// submission and one wait for all of them (sizes and offsets are multiples of 4).
+pub fn read_buffers(ctx: &GpuContext, parts: &[(&wgpu::Buffer, u64, u64)]) -> Result<Vec<Vec<u8>>> {
+    let total: u64 = parts.iter().map(|p| p.2).sum();
+    if total == 0 {
+        return Ok(vec![Vec::new(); parts.len()]);
     }
     let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("readback"),
-        size,
+        size: total,
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
+    let mut at = 0;
+    for &(buffer, offset, size) in parts {
+        if size > 0 {
+            encoder.copy_buffer_to_buffer(buffer, offset, &staging, at, size);
+        }
+        at += size;
+    }
     ctx.submit(encoder);
-    ctx.counters.read_back(size);
+    ctx.counters.read_back(total);
     let (sender, receiver) = std::sync::mpsc::channel();
     staging
         .slice(..)
@@ -330,5 +336,11 @@ pub fn read_buffer(
         .map_err(|e| GpuError::Readback(e.to_string()))?
         .to_vec();
     staging.unmap();
-    Ok(bytes)
+    let mut out = Vec::with_capacity(parts.len());
+    let mut at = 0usize;
+    for &(_, _, size) in parts {
+        out.push(bytes[at..at + size as usize].to_vec());
+        at += size as usize;
+    }
+    Ok(out)
 }

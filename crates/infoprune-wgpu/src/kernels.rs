@@ -35,6 +35,10 @@ pub struct Params {
     pub max_backtracks: u32,
     /// Problems with more than one chunk (listed after the chunks in the chunk table).
     pub n_multi: u32,
+    pub step_growth: f32,
+    pub trace_base: u32,
+    pub trace_stride: u32,
+    pub pad: u32,
 }
 
 /// Per-problem state, laid out as `Problem` in `common.wgsl`.

@@ -31,6 +31,8 @@ pub struct RelaxedBatch {
     pub rounded: Vec<Vec<usize>>,
     /// Final per-problem state (iterations, step, convergence).
     pub states: Vec<ProblemState>,
+    /// The relaxed f after each accepted iteration, per problem (f32 sums widened to f64).
+    pub traces: Vec<Vec<f64>>,
     /// The batch's device buffers, kept for the swap refinement.
     pub gpu: GpuBatch,
 }
@@ -141,6 +143,7 @@ pub fn base_params(config: &SolverConfig) -> Params {
         ascent_slack: ASCENT_SLACK,
         lipschitz_floor: 1e-9,
         max_backtracks: MAX_BACKTRACKS,
+        step_growth: config.step_growth as f32,
         ..Params::default()
     }
 }
@@ -241,7 +244,17 @@ pub fn relaxed_ascent(
     let layout = Layout::new(&offsets);
     let n = layout.n;
     let graph = batch.block_diagonal();
-    let mut vecs = vec![0.0f32; n * slot::COUNT as usize];
+    // The slots, then every problem's trace of relaxed f (one entry per accepted iteration).
+    let trace_base = n * slot::COUNT as usize;
+    let trace_len = batch.len() * config.iterations;
+    if (trace_base + trace_len) as u64 > u64::from(u32::MAX) {
+        return Err(GpuError::TooLarge {
+            what: "the vector slots and the relaxed traces of a batch (u32 indices)",
+            needed: (trace_base + trace_len) as u64,
+            limit: u64::from(u32::MAX),
+        });
+    }
+    let mut vecs = vec![0.0f32; trace_base + trace_len];
     let mut states = Vec::with_capacity(batch.len());
     for (p, problem) in batch.problems().iter().enumerate() {
         let (lo, hi) = (offsets[p], offsets[p + 1]);
@@ -262,7 +275,11 @@ pub fn relaxed_ascent(
     }
     let gpu = GpuBatch::new(ctx, kernels, &layout, &graph, states, &vecs)?;
     let n32 = n as u32;
-    let base = base_params(config);
+    let base = Params {
+        trace_base: trace_base as u32,
+        trace_stride: config.iterations as u32,
+        ..base_params(config)
+    };
     let with = |src: u32, dst: u32| gpu.params(ctx, kernels, Params { src, dst, ..base });
     let plain = with(0, 0);
     let spmv_current = with(slot::X * n32, slot::Y * n32);
@@ -382,7 +399,28 @@ pub fn relaxed_ascent(
     }
     // Problems that converged stop changing, so a block queued after the last one that mattered
     // leaves the state as it was; the state itself comes back once, here.
-    let states = gpu.read_problems(ctx)?;
+    let state_bytes = batch.len() as u64 * std::mem::size_of::<ProblemState>() as u64;
+    let mut parts = crate::batch::read_buffers(
+        ctx,
+        &[
+            (&gpu.problems, 0, state_bytes),
+            (&gpu.vecs, trace_base as u64 * 4, trace_len as u64 * 4),
+        ],
+    )?;
+    let trace: Vec<f32> = bytemuck::pod_collect_to_vec(&parts.pop().expect("two parts"));
+    let states: Vec<ProblemState> = bytemuck::pod_collect_to_vec(&parts.pop().expect("two parts"));
+    let traces = states
+        .iter()
+        .enumerate()
+        .map(|(p, state)| {
+            let start = p * config.iterations;
+            let len = (state.iterations as usize).min(config.iterations);
+            trace[start..start + len]
+                .iter()
+                .map(|&f| f as f64)
+                .collect()
+        })
+        .collect();
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {
         let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -393,6 +431,7 @@ pub fn relaxed_ascent(
     Ok(RelaxedBatch {
         rounded,
         states,
+        traces,
         gpu,
     })
 }

@@ -215,3 +215,46 @@ fn reductions_and_scans_span_hundreds_of_chunks() {
         assert!(worst <= 1e-3, "problem {p}: worst difference {worst}");
     }
 }
+
+#[test]
+fn gpu_returns_the_trace_and_honours_step_growth() {
+    // The GPU records the relaxed f of every accepted iteration on the device (read back once),
+    // and grows the step like the CPU: same config, same trajectory up to f32 rounding.
+    let Some(gpu) = gpu() else { return };
+    let batch = ProblemBatch::new(vec![
+        clustered_problem(1500, 150, 31),
+        random_problem(800, 400, 32),
+    ]);
+    for growth in [1.0, 1.5] {
+        for algorithm in [Algorithm::ProjectedGradient, Algorithm::Mirror] {
+            let mut params = SolverParams::new(algorithm);
+            params.step_growth = growth;
+            let config = params.check().unwrap();
+            let g = gpu.solve(&batch, &config, &Silent).unwrap();
+            let c = CpuBackend.solve(&batch, &config, &Silent).unwrap();
+            for (p, (g, c)) in g.iter().zip(&c).enumerate() {
+                let what = format!("{algorithm:?}, growth {growth}, problem {p}");
+                assert_eq!(g.relaxed_trace.len(), g.iterations, "{what}");
+                assert!(!g.relaxed_trace.is_empty(), "{what}");
+                // f never decreases beyond the f32 safeguard's slack.
+                for w in g.relaxed_trace.windows(2) {
+                    assert!(w[1] >= w[0] - 1e-5 * w[0].abs().max(1.0), "{what}: {w:?}");
+                }
+                let (gl, cl) = (
+                    *g.relaxed_trace.last().unwrap(),
+                    *c.relaxed_trace.last().unwrap(),
+                );
+                assert!(
+                    (gl - cl).abs() <= 1e-3 * cl.abs().max(1.0),
+                    "{what}: {gl} vs {cl}"
+                );
+                assert!(
+                    g.iterations.abs_diff(c.iterations) <= c.iterations / 10 + 2,
+                    "{what}: {} vs {} iterations",
+                    g.iterations,
+                    c.iterations
+                );
+            }
+        }
+    }
+}
