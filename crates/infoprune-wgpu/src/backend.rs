@@ -63,6 +63,23 @@ pub fn split_to_fit(batch: &ProblemBatch, limits: &BackendLimits) -> Result<Vec<
     Ok(groups)
 }
 
+/// What one batch may hold on a device with `limits`: every buffer within one binding, and every
+/// index the kernels compute within u32 (the slots of `vecs` are addressed as `slot · n + i` for
+/// seven slots, similarity entries and problems by u32 too). The planner splits batches to fit,
+/// so a problem past these is refused by name (`split_to_fit`), never indexed out of range.
+pub fn limits_for(limits: &wgpu::Limits) -> BackendLimits {
+    let binding = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size);
+    let u32_max = u64::from(u32::MAX);
+    let slots = u64::from(slot::COUNT);
+    BackendLimits {
+        max_rows: (binding / (4 * slots)).min(u32_max / slots - 1) as usize,
+        max_nnz: (binding / 4).min(u32_max) as usize,
+        max_problems: (binding / std::mem::size_of::<ProblemState>() as u64).min(u32_max) as usize,
+    }
+}
+
 /// The GPU backend: a device and its compiled kernels.
 pub struct GpuBackend {
     ctx: GpuContext,
@@ -142,16 +159,7 @@ impl Backend for GpuBackend {
     }
 
     fn limits(&self) -> BackendLimits {
-        let binding = self
-            .ctx
-            .limits
-            .max_storage_buffer_binding_size
-            .min(self.ctx.limits.max_buffer_size);
-        BackendLimits {
-            max_rows: (binding / (4 * slot::COUNT as u64)).min(u32::MAX as u64 - 1) as usize,
-            max_nnz: (binding / 4).min(u32::MAX as u64) as usize,
-            max_problems: (binding / std::mem::size_of::<ProblemState>() as u64) as usize,
-        }
+        limits_for(&self.ctx.limits)
     }
 
     fn spmm(&self, graph: &CsrSimilarity, x: &[f32], nrhs: usize) -> Result<Vec<f32>> {
@@ -310,5 +318,33 @@ impl Backend for GpuBackend {
         progress.advance(1);
         progress.finish(infoprune_core::progress::Stage::Graph);
         graph
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_stay_inside_u32_indices_and_bindings() {
+        // A device with unbounded bindings: the kernels' u32 arithmetic is the limit.
+        let huge = wgpu::Limits {
+            max_storage_buffer_binding_size: u64::MAX,
+            max_buffer_size: u64::MAX,
+            ..wgpu::Limits::default()
+        };
+        let l = limits_for(&huge);
+        // The last slot's last row, 6 · n + n − 1, still indexes with u32.
+        assert!((l.max_rows as u64 + 1) * u64::from(slot::COUNT) <= u64::from(u32::MAX));
+        assert!(l.max_nnz as u64 <= u64::from(u32::MAX));
+        assert!(l.max_problems as u64 <= u64::from(u32::MAX));
+        // WebGPU's default binding (128 MiB): the vectors of a batch fill one binding at most.
+        let default = limits_for(&wgpu::Limits::default());
+        let binding = wgpu::Limits::default().max_storage_buffer_binding_size;
+        assert_eq!(default.max_rows as u64, binding / 28);
+        assert_eq!(default.max_nnz as u64, binding / 4);
+        // A batch one row past the limit does not fit; split_to_fit then refuses the problem.
+        assert!(default.fits(1, default.max_rows, 0));
+        assert!(!default.fits(1, default.max_rows + 1, 0));
     }
 }

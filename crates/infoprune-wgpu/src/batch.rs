@@ -123,10 +123,12 @@ impl GpuBatch {
     ) -> Result<Self> {
         let n = layout.n;
         debug_assert!(vecs.len() >= n * slot::COUNT as usize);
-        if graph.nnz() > u32::MAX as usize || n >= u32::MAX as usize {
+        // The kernels index similarity entries and every slot's values with u32.
+        let needed = graph.nnz().max(vecs.len()).max(n + 1);
+        if needed > u32::MAX as usize {
             return Err(GpuError::TooLarge {
-                what: "batch (u32 indices on the GPU)",
-                needed: graph.nnz().max(n) as u64,
+                what: "batch (u32 indices on the GPU: similarity entries, or rows × slots)",
+                needed: needed as u64,
                 limit: u32::MAX as u64,
             });
         }
