@@ -8,30 +8,16 @@ use infoprune_core::tokens::{GridPrior, TokenBudget, TokenConfig, TokenSelector}
 use ndarray::Array2;
 use std::time::Instant;
 
+#[path = "token_data.rs"]
+mod token_data;
+
 fn main() {
     let n: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(100_000);
     let (t, d) = (196, 64);
-    // Each sample: a salient object of 40 distinct patches on a near-uniform background.
-    let token = move |i: usize, p: usize, j: usize| -> f32 {
-        let object = (p + i) % 196 < 40;
-        let h = ((i * 196 + p) as u64 * 64 + j as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-        let noise = (h % 2001) as f32 / 1000.0 - 1.0;
-        if object {
-            noise
-        } else {
-            (if j == 0 { 1.0 } else { 0.0 }) + 0.02 * noise
-        }
-    };
-    let saliency = Array2::from_shape_fn((n, t), |(i, p)| {
-        if (p + i) % 196 < 40 {
-            0.6 + ((i * 7 + p) % 40) as f32 / 100.0
-        } else {
-            ((i + p * 3) % 30) as f32 / 100.0
-        }
-    });
+    let saliency = token_data::saliency(n, t);
     let mut config = TokenConfig::new(TokenBudget::Ratio(0.25));
     config.grid = Some(GridPrior {
         height: 14,
@@ -46,7 +32,11 @@ fn main() {
             n,
             t,
             saliency.view(),
-            |i| Ok(Array2::from_shape_fn((t, d), |(p, j)| token(i, p, j))),
+            |i| {
+                Ok(Array2::from_shape_fn((t, d), |(p, j)| {
+                    token_data::token(i, p, j)
+                }))
+            },
             &Silent,
         )
         .unwrap();
@@ -54,7 +44,7 @@ fn main() {
     let object_kept: usize = (0..n)
         .map(|i| {
             (0..t)
-                .filter(|&p| selection.mask[[i, p]] == 1 && (p + i) % 196 < 40)
+                .filter(|&p| selection.mask[[i, p]] == 1 && token_data::is_object(i, p))
                 .count()
         })
         .sum();

@@ -60,46 +60,79 @@ fn linear_group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 
 var<workgroup> scratch: array<vec4<f32>, 256>;
 
+// The three ways partials combine. SUM: every component summed. SUM_MAX: x and z summed, y and w
+// maximised. MIN_MAX: x minimised, y maximised (z, w unused).
+const SUM: u32 = 0u;
+const SUM_MAX: u32 = 1u;
+const MIN_MAX: u32 = 2u;
+
+fn fold(op: u32, a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+    switch op {
+        case 1u: {
+            return vec4<f32>(a.x + b.x, max(a.y, b.y), a.z + b.z, max(a.w, b.w));
+        }
+        case 2u: {
+            return vec4<f32>(min(a.x, b.x), max(a.y, b.y), 0.0, 0.0);
+        }
+        default: {
+            return a + b;
+        }
+    }
+}
+
+// What `fold` leaves unchanged.
+fn identity(op: u32) -> vec4<f32> {
+    switch op {
+        case 1u: {
+            return vec4<f32>(0.0, -3.0e38, 0.0, -3.0e38);
+        }
+        case 2u: {
+            return vec4<f32>(3.0e38, -3.0e38, 0.0, 0.0);
+        }
+        default: {
+            return vec4<f32>(0.0);
+        }
+    }
+}
+
+// The workgroup's values folded by a fixed tree, so the same inputs give the same bits every run.
+// `op` is a constant at every call, so the barriers stay in uniform control flow.
+fn reduce(lid: u32, value: vec4<f32>, op: u32) -> vec4<f32> {
+    scratch[lid] = value;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            scratch[lid] = fold(op, scratch[lid], scratch[lid + stride]);
+        }
+        workgroupBarrier();
+    }
+    return scratch[0];
+}
+
 fn reduce_sum(lid: u32, value: vec4<f32>) -> vec4<f32> {
-    scratch[lid] = value;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-        if lid < stride {
-            scratch[lid] = scratch[lid] + scratch[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    return scratch[0];
+    return reduce(lid, value, SUM);
 }
 
-// x: sum, y: max, z: sum, w: max.
 fn reduce_sum_max(lid: u32, value: vec4<f32>) -> vec4<f32> {
-    scratch[lid] = value;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-        if lid < stride {
-            let a = scratch[lid];
-            let b = scratch[lid + stride];
-            scratch[lid] = vec4<f32>(a.x + b.x, max(a.y, b.y), a.z + b.z, max(a.w, b.w));
-        }
-        workgroupBarrier();
-    }
-    return scratch[0];
+    return reduce(lid, value, SUM_MAX);
 }
 
-// x: min, y: max.
 fn reduce_min_max(lid: u32, value: vec4<f32>) -> vec4<f32> {
-    scratch[lid] = value;
+    return reduce(lid, value, MIN_MAX);
+}
+
+// Inclusive prefix sums of scratch[0..256].x (Hillis–Steele), left in place.
+fn scan_scratch_x(lid: u32) {
     workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-        if lid < stride {
-            let a = scratch[lid];
-            let b = scratch[lid + stride];
-            scratch[lid] = vec4<f32>(min(a.x, b.x), max(a.y, b.y), 0.0, 0.0);
+    for (var offset = 1u; offset < WG; offset = offset * 2u) {
+        var add = 0.0;
+        if lid >= offset {
+            add = scratch[lid - offset].x;
         }
         workgroupBarrier();
+        scratch[lid].x = scratch[lid].x + add;
+        workgroupBarrier();
     }
-    return scratch[0];
 }
 
 // The second level of every per-problem reduction. A chunk kernel leaves one partial per 256-row
@@ -115,63 +148,39 @@ fn multi_problem(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return chunks[params.n_chunks + b].x;
 }
 
-@compute @workgroup_size(256)
-fn combine_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-               @builtin(local_invocation_index) lid: u32) {
+fn combine(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, op: u32) {
     let p = multi_problem(wid, nwg);
     if p == 0xffffffffu {
         return;
     }
     let lo = problems[p].chunk_lo;
     let hi = problems[p].chunk_hi;
-    var acc = vec4<f32>(0.0);
+    var acc = identity(op);
     for (var c = lo + lid; c < hi; c = c + WG) {
-        acc = acc + partials[c];
+        acc = fold(op, acc, partials[c]);
     }
-    let r = reduce_sum(lid, acc);
+    let r = reduce(lid, acc, op);
     if lid == 0u {
         partials[lo] = r;
     }
+}
+
+@compute @workgroup_size(256)
+fn combine_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    combine(wid, nwg, lid, SUM);
 }
 
 @compute @workgroup_size(256)
 fn combine_sum_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-    let p = multi_problem(wid, nwg);
-    if p == 0xffffffffu {
-        return;
-    }
-    let lo = problems[p].chunk_lo;
-    let hi = problems[p].chunk_hi;
-    var acc = vec4<f32>(0.0, -3.0e38, 0.0, -3.0e38);
-    for (var c = lo + lid; c < hi; c = c + WG) {
-        let b = partials[c];
-        acc = vec4<f32>(acc.x + b.x, max(acc.y, b.y), acc.z + b.z, max(acc.w, b.w));
-    }
-    let r = reduce_sum_max(lid, acc);
-    if lid == 0u {
-        partials[lo] = r;
-    }
+    combine(wid, nwg, lid, SUM_MAX);
 }
 
 @compute @workgroup_size(256)
 fn combine_min_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-    let p = multi_problem(wid, nwg);
-    if p == 0xffffffffu {
-        return;
-    }
-    let lo = problems[p].chunk_lo;
-    let hi = problems[p].chunk_hi;
-    var acc = vec4<f32>(3.0e38, -3.0e38, 0.0, 0.0);
-    for (var c = lo + lid; c < hi; c = c + WG) {
-        let b = partials[c];
-        acc = vec4<f32>(min(acc.x, b.x), max(acc.y, b.y), 0.0, 0.0);
-    }
-    let r = reduce_min_max(lid, acc);
-    if lid == 0u {
-        partials[lo] = r;
-    }
+    combine(wid, nwg, lid, MIN_MAX);
 }
 
 // The total a problem kernel reads: what the chunk kernel and, for several chunks, `combine_*`

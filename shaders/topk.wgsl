@@ -155,17 +155,7 @@ fn scan_chunk_counts(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
         run = run + partials[c].x;
     }
     scratch[lid] = vec4<f32>(run, 0.0, 0.0, 0.0);
-    workgroupBarrier();
-    // Hillis–Steele inclusive scan over the 256 lanes' sums.
-    for (var offset = 1u; offset < WG; offset = offset * 2u) {
-        var add = 0.0;
-        if lid >= offset {
-            add = scratch[lid - offset].x;
-        }
-        workgroupBarrier();
-        scratch[lid].x = scratch[lid].x + add;
-        workgroupBarrier();
-    }
+    scan_scratch_x(lid);
     var running = scratch[lid].x - run;
     for (var c = first; c < last; c = c + 1u) {
         let count = partials[c].x;
@@ -190,17 +180,7 @@ fn chunk_compact(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
         kept = vecs[at(V, i)];
     }
     scratch[lid] = vec4<f32>(kept, 0.0, 0.0, 0.0);
-    workgroupBarrier();
-    // Hillis–Steele inclusive scan over the 256 lanes.
-    for (var offset = 1u; offset < WG; offset = offset * 2u) {
-        var add = 0.0;
-        if lid >= offset {
-            add = scratch[lid - offset].x;
-        }
-        workgroupBarrier();
-        scratch[lid].x = scratch[lid].x + add;
-        workgroupBarrier();
-    }
+    scan_scratch_x(lid);
     if i < ch.z && kept > 0.0 {
         let row_lo = problems[ch.x].row_lo;
         let rank = u32(partials[c].y) + u32(scratch[lid].x) - 1u;

@@ -22,6 +22,9 @@ use ndarray::Array2;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[path = "../token_data.rs"]
+mod token_data;
+
 /// The sizes of one run.
 struct Sizes {
     copy_bytes: u64,
@@ -84,28 +87,9 @@ fn seconds_row(figure: &str, size: String, gpu: f64, cpu: f64, target: &'static 
     }
 }
 
-/// Token data as `benches/tokens.rs` makes it: a salient object of 40 distinct patches per sample
-/// on a near-uniform background.
-fn token(i: usize, p: usize, j: usize) -> f32 {
-    let object = (p + i) % 196 < 40;
-    let h = ((i * 196 + p) as u64 * 64 + j as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-    let noise = (h % 2001) as f32 / 1000.0 - 1.0;
-    if object {
-        noise
-    } else {
-        (if j == 0 { 1.0 } else { 0.0 }) + 0.02 * noise
-    }
-}
-
 fn tokens_seconds(backend: Arc<dyn Backend>, n: usize) -> f64 {
     let (t, d) = (196, 64);
-    let saliency = Array2::from_shape_fn((n, t), |(i, p)| {
-        if (p + i) % 196 < 40 {
-            0.6 + ((i * 7 + p) % 40) as f32 / 100.0
-        } else {
-            ((i + p * 3) % 30) as f32 / 100.0
-        }
-    });
+    let saliency = token_data::saliency(n, t);
     let mut config = TokenConfig::new(TokenBudget::Ratio(0.25));
     config.grid = Some(GridPrior {
         height: 14,
@@ -119,7 +103,11 @@ fn tokens_seconds(backend: Arc<dyn Backend>, n: usize) -> f64 {
                 n,
                 t,
                 saliency.view(),
-                |i| Ok(Array2::from_shape_fn((t, d), |(p, j)| token(i, p, j))),
+                |i| {
+                    Ok(Array2::from_shape_fn((t, d), |(p, j)| {
+                        token_data::token(i, p, j)
+                    }))
+                },
                 &Silent,
             )
             .expect("token selection runs")
