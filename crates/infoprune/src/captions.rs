@@ -157,6 +157,16 @@ pub fn write_extended(
     extended: &[String],
     overwrite: Overwrite,
 ) -> Result<()> {
+    npy::write_atomic(
+        path,
+        extended_jsonl(captions, extended).as_bytes(),
+        overwrite,
+    )?;
+    Ok(())
+}
+
+/// The JSONL text [`write_extended`] writes.
+pub fn extended_jsonl(captions: &Captions, extended: &[String]) -> String {
     let mut out = String::new();
     for (object, caption) in captions.objects.iter().zip(extended) {
         let line = match object {
@@ -170,8 +180,7 @@ pub fn write_extended(
         out.push_str(&line.to_string());
         out.push('\n');
     }
-    npy::write_atomic(path, out.as_bytes(), overwrite)?;
-    Ok(())
+    out
 }
 
 /// Reads captions, class probabilities (`n × C`) and names, extends every caption and writes
@@ -185,6 +194,23 @@ pub fn extend_captions_file(
     out: &Path,
     overwrite: Overwrite,
 ) -> Result<usize> {
+    let (jsonl, count) = extended_captions(captions_in, probs, names, threshold, template)?;
+    npy::write_atomic(out, jsonl.as_bytes(), overwrite)?;
+    Ok(count)
+}
+
+/// Everything [`extend_captions_file`] does but the writing: reads and checks the captions, class
+/// probabilities and names, and returns the JSONL to write and how many captions gained classes.
+/// Nothing is written, so a command can check these inputs before any of its work.
+pub fn extended_captions(
+    captions_in: &Path,
+    probs: &Path,
+    names: &Path,
+    threshold: f32,
+    template: &str,
+) -> Result<(String, usize)> {
+    // Checked here too, so that a bad template is refused even when no caption gains a class.
+    extend_caption(template, "", &[])?;
     let captions = Captions::read(captions_in)?;
     let probs = npy::read_f32_matrix(probs)?;
     if probs.nrows() != captions.len() {
@@ -202,8 +228,10 @@ pub fn extend_captions_file(
         .zip(&detected)
         .map(|(c, d)| extend_caption(template, c, d))
         .collect::<Result<Vec<_>>>()?;
-    write_extended(out, &captions, &extended, overwrite)?;
-    Ok(detected.iter().filter(|d| !d.is_empty()).count())
+    Ok((
+        extended_jsonl(&captions, &extended),
+        detected.iter().filter(|d| !d.is_empty()).count(),
+    ))
 }
 
 #[cfg(test)]
