@@ -47,10 +47,12 @@ impl Error {
 }
 
 impl Error {
-    /// Whether this is a write to a closed pipe (`infoprune … | head`): the reader has all it
-    /// wanted, so the program ends quietly with exit 0 as Unix tools do.
+    /// Whether this is a write to a closed pipe on stdout (`infoprune … | head`): the reader has
+    /// all it wanted, so the program ends quietly with exit 0 as Unix tools do. (A closed stderr
+    /// is an error like any other: nobody asked for the program to stop.)
     pub fn is_closed_pipe(&self) -> bool {
-        matches!(self, Error::Console { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+        matches!(self, Error::Console { stream: "stdout", source }
+            if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
