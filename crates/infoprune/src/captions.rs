@@ -24,6 +24,11 @@ impl Captions {
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Usage(format!("{}: cannot read captions: {e}", path.display())))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses the text of a captions file; `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
         let jsonl = lines
             .iter()
@@ -74,6 +79,28 @@ impl Captions {
     /// The captions.
     pub fn captions(&self) -> &[String] {
         &self.captions
+    }
+}
+
+/// Arbitrary bytes through the captions parser and the JSONL writer, as the fuzz target and its
+/// replay test run them: any answer is fine, a panic is not. Returns how many captions parsed.
+#[doc(hidden)]
+pub fn exercise_captions(bytes: &[u8]) -> usize {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return 0;
+    };
+    match Captions::parse(Path::new("fuzz.jsonl"), text) {
+        Ok(captions) => {
+            let extended: Vec<String> = captions
+                .captions()
+                .iter()
+                .map(|c| extend_caption(DEFAULT_TEMPLATE, c, &["x".into()]).unwrap_or_default())
+                .collect();
+            let jsonl = extended_jsonl(&captions, &extended);
+            assert_eq!(jsonl.lines().count(), captions.len());
+            captions.len()
+        }
+        Err(_) => 0,
     }
 }
 
