@@ -65,3 +65,86 @@ fn select_max_memory_uses_the_same_estimate() {
     ]);
     assert_refused(&o, &["estimated peak memory", "exceeds --max-memory"]);
 }
+
+#[test]
+fn huge_iteration_counts_and_grids_are_refused_not_allocated() {
+    let fx = Fixture::new();
+    let e = fx.embeddings("e.npy", &clustered(50, 3, 1));
+    let (x, a) = token_inputs(&fx, 2, 4, 3);
+    let out = fx.s("out.npy");
+    let huge = "1000000000000000000";
+    for (args, needles) in [
+        (
+            vec![
+                "select",
+                "--embeddings",
+                &e,
+                "--budget",
+                "5",
+                "--iterations",
+                huge,
+                "--backend",
+                "cpu",
+                "--out",
+                &out,
+            ],
+            vec!["iterations", huge, "at most 4294967295"],
+        ),
+        (
+            vec![
+                "tokens",
+                "--features",
+                &x,
+                "--saliency",
+                &a,
+                "--count",
+                "2",
+                "--iterations",
+                huge,
+                "--backend",
+                "cpu",
+                "--out",
+                &out,
+            ],
+            vec!["iterations", "at most 4294967295"],
+        ),
+        (
+            vec![
+                "tokens",
+                "--features",
+                &x,
+                "--saliency",
+                &a,
+                "--count",
+                "2",
+                "--grid",
+                "4294967296x4294967297",
+                "--backend",
+                "cpu",
+                "--out",
+                &out,
+            ],
+            vec!["grid 4294967296x4294967297"],
+        ),
+    ] {
+        assert_refused(&infoprune(&args), &needles);
+        assert!(!fx.path("out.npy").exists());
+    }
+    // Neighbour counts beyond n are clamped to n − 1 (the graph is then complete), not allocated.
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--budget",
+        "5",
+        "--neighbors",
+        "1000000000000000",
+        "--backend",
+        "cpu",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_keep(&fx.path("out.npy")).len(), 5);
+}

@@ -274,11 +274,12 @@ impl TokenSelector {
         }
         self.config.budget.tokens(t)?;
         if let Some(g) = &self.config.grid {
-            if g.height * g.width != t {
+            // Checked: a grid typed as 4294967296x4294967297 must not wrap around to T.
+            if g.height.checked_mul(g.width) != Some(t) {
                 return Err(CoreError::ShapeMismatch {
                     what: format!("grid {}x{} vs tokens per sample", g.height, g.width),
                     expected: t,
-                    found: g.height * g.width,
+                    found: g.height.saturating_mul(g.width),
                 });
             }
         }
