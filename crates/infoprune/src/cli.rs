@@ -308,7 +308,12 @@ pub struct SelectArgs {
     #[arg(long, value_name = "report.json")]
     pub report: Option<PathBuf>,
     /// Refuse to run (before reading the data) if the estimated peak memory exceeds this, e.g. `4G`.
-    #[arg(long, value_name = "SIZE", conflicts_with = "graph")]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        conflicts_with = "graph",
+        allow_hyphen_values = true
+    )]
     pub max_memory: Option<String>,
     /// Drop samples with a NaN or infinite value in any input (and report how many) instead of
     /// refusing the input.
@@ -364,7 +369,7 @@ pub struct DemoArgs {
     pub seed: u64,
     /// Refuse to run if the estimated peak memory exceeds this, e.g. `4G` [default: the
     /// machine's memory].
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub max_memory: Option<String>,
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]

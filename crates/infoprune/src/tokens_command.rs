@@ -49,7 +49,7 @@ pub struct TokensArgs {
     #[arg(long, value_name = "mask.npy")]
     pub out: PathBuf,
     /// Patch grid HxW (H·W = T): adds --grid-weight similarity between adjacent patches.
-    #[arg(long, value_name = "HxW")]
+    #[arg(long, value_name = "HxW", allow_hyphen_values = true)]
     pub grid: Option<String>,
     /// Similarity added between adjacent patches with --grid [default: 0.1].
     #[arg(long, allow_negative_numbers = true)]
