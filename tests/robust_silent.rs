@@ -300,3 +300,33 @@ fn tokens_and_score_refuse_options_without_effect() {
         assert!(!fx.path("out.npy").exists(), "{extra:?}");
     }
 }
+
+/// `--method ccs --aum` reads the AUM but its cutoff is not applied yet: said, not silent.
+#[test]
+fn ccs_with_aum_warns_that_the_cutoff_is_not_applied() {
+    let fx = Fixture::new();
+    let n = 40;
+    let e = fx.embeddings("e.npy", &clustered(n, 3, 1));
+    let aum = fx.vector("aum.npy", &(0..n).map(|i| i as f32).collect::<Vec<_>>());
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--budget",
+        "5",
+        "--method",
+        "ccs",
+        "--aum",
+        &aum,
+        "--backend",
+        "cpu",
+        "--out",
+        &fx.s("k.npy"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: --aum has no effect with --method ccs"),
+        "{}",
+        stderr(&o)
+    );
+}
