@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-60}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 status=0
-for target in npy_reader csr_construction; do
+for target in npy_reader csr_construction npz_reader captions_parser; do
   seeds="../tests/fuzz-regressions/$target"
   mkdir -p "corpus/$target" "$seeds"
   cp -n "$seeds"/* "corpus/$target/" 2>/dev/null || true

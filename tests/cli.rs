@@ -94,13 +94,18 @@ fn float64_input_gives_the_same_subset() {
 fn every_method_and_solver_runs_and_is_deterministic() {
     let fx = Fixture::new();
     let e = fx.embeddings("e.npy", &clustered(200, 5, 3));
+    let scores: Vec<f32> = (0..200).map(|i| ((i * 13) % 29) as f32).collect();
+    let s = fx.vector("s.npy", &scores);
     for extra in [
         &["--method", "greedy"][..],
         &["--method", "random", "--seed", "7"],
         &["--method", "topk"],
         &["--solver", "mirror"],
         &["--beta", "3", "--neighbors", "5", "--symmetrize", "mean"],
+        // γ and the normalisation only act on scores (without them they are refused).
         &[
+            "--scores",
+            &s,
             "--alpha",
             "0.5",
             "--representativeness",

@@ -546,7 +546,8 @@ fn mismatched_sizes_and_options_are_clear_errors() {
     );
     let e13 = fx.embeddings("e13.npy", &Array2::from_elem((13, 3), 1.0f32));
     fails_with(
-        &infoprune(&[&select[..], &["--embeddings", &e13]].concat()),
+        // (Only --method moderate reads embeddings beside --graph; others refuse them.)
+        &infoprune(&[&select[..], &["--embeddings", &e13, "--method", "moderate"]].concat()),
         &["13 rows", "n = 12"],
     );
     for flag in [

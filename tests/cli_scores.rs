@@ -230,26 +230,34 @@ fn every_score_based_method_selects_exactly_k() {
     for method in ["sims", "ccs", "moderate", "d2", "infomax", "topk"] {
         let out = fx.s(&format!("{method}.npy"));
         let report = fx.s(&format!("{method}.json"));
-        let o = infoprune(&[
-            "select",
-            "--embeddings",
-            &e,
-            "--scores",
-            &s,
-            "--labels",
-            &yl,
-            "--aum",
-            &aum,
-            "--keep",
-            "0.25",
-            "--method",
-            method,
-            "--out",
-            &out,
-            "--report",
-            &report,
-            "-q",
-        ]);
+        // Each method gets the inputs it reads: the others are refused as having no effect.
+        let extra: &[&str] = match method {
+            "sims" | "moderate" => &["--labels", &yl],
+            "ccs" => &["--aum", &aum],
+            _ => &[],
+        };
+        let o = infoprune(
+            &[
+                &[
+                    "select",
+                    "--embeddings",
+                    &e,
+                    "--scores",
+                    &s,
+                    "--keep",
+                    "0.25",
+                    "--method",
+                    method,
+                    "--out",
+                    &out,
+                    "--report",
+                    &report,
+                    "-q",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        );
         assert!(o.status.success(), "{method}: {}", stderr(&o));
         let keep = npy::read_i64_vector(Path::new(&out)).unwrap();
         assert_eq!(keep.len(), 100, "{method}");

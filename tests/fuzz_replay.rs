@@ -47,3 +47,34 @@ fn csr_corpus_replays_without_panics() {
     }
     assert!(accepted >= 4);
 }
+
+#[test]
+fn npz_corpus_replays_without_panics() {
+    let corpus = inputs("npz_reader");
+    assert!(corpus.len() >= 3, "the seed corpus is missing");
+    let mut accepted = 0;
+    for (name, bytes) in &corpus {
+        let read = std::panic::catch_unwind(|| {
+            infoprune::npz::csr_from_bytes(std::path::Path::new(name), bytes).is_ok()
+        })
+        .unwrap_or_else(|_| panic!("{name} panicked the .npz reader"));
+        accepted += usize::from(read);
+    }
+    // The two SciPy seeds must still be read.
+    assert!(accepted >= 2, "only {accepted} seeds were read");
+}
+
+#[test]
+fn captions_corpus_replays_without_panics() {
+    let corpus = inputs("captions_parser");
+    assert!(corpus.len() >= 3, "the seed corpus is missing");
+    let mut parsed = 0;
+    for (name, bytes) in &corpus {
+        parsed += std::panic::catch_unwind(|| infoprune::captions::exercise_captions(bytes))
+            .unwrap_or_else(|_| panic!("{name} panicked the captions parser"));
+    }
+    assert!(
+        parsed >= 6,
+        "only {parsed} captions parsed from the valid seeds"
+    );
+}

@@ -206,24 +206,35 @@ fn select_cli_partitions_and_reports_them() {
             fx.s(&format!("{partition}.npy")),
             fx.s(&format!("{partition}.json")),
         );
-        let o = infoprune(&[
-            "select",
-            "--embeddings",
-            &e,
-            "--labels",
-            &fx.s("y.npy"),
-            "--keep",
-            "0.1",
-            "--partition",
-            partition,
-            "--partition-size",
-            "300",
-            "--out",
-            &out,
-            "--report",
-            &report,
-            "-q",
-        ]);
+        // Only class partitions read the labels (elsewhere they are refused as having no effect).
+        let y = fx.s("y.npy");
+        let labels: &[&str] = if partition == "class" {
+            &["--labels", &y]
+        } else {
+            &[]
+        };
+        let o = infoprune(
+            &[
+                &[
+                    "select",
+                    "--embeddings",
+                    &e,
+                    "--keep",
+                    "0.1",
+                    "--partition",
+                    partition,
+                    "--partition-size",
+                    "300",
+                    "--out",
+                    &out,
+                    "--report",
+                    &report,
+                    "-q",
+                ][..],
+                labels,
+            ]
+            .concat(),
+        );
         assert!(o.status.success(), "{partition}: {}", stderr(&o));
         assert_eq!(read_keep(std::path::Path::new(&out)).len(), 120);
         let json: serde_json::Value =
@@ -286,6 +297,8 @@ fn select_cli_partitions_and_reports_them() {
         &e,
         "--labels",
         &fx.s("short.npy"),
+        "--partition",
+        "class",
         "--keep",
         "0.1",
         "--out",

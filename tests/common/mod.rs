@@ -72,3 +72,39 @@ impl Fixture {
 pub fn read_keep(path: &Path) -> Vec<i64> {
     npy::read_i64_vector(path).unwrap()
 }
+
+/// The names in `dir`, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Token features `n × T × d` (x.npy) and saliency `n × T` (a.npy) in the fixture.
+pub fn token_inputs(fx: &Fixture, n: usize, t: usize, d: usize) -> (String, String) {
+    let bytes: Vec<u8> = (0..n * t * d)
+        .flat_map(|i| ((((i * 31) % 23) as f32 - 11.0) / 11.0).to_le_bytes())
+        .collect();
+    raw_npy(
+        &fx.path("x.npy"),
+        "<f4",
+        &format!("({n}, {t}, {d})"),
+        &bytes,
+    );
+    let saliency = Array2::from_shape_fn((n, t), |(i, p)| ((i + p * 13) % 29) as f32 / 29.0);
+    npy::write_f32_matrix(&fx.path("a.npy"), saliency.view(), Overwrite::Refuse).unwrap();
+    (fx.s("x.npy"), fx.s("a.npy"))
+}
+
+/// Exit 2, no panic, and every needle in the message.
+pub fn assert_refused(o: &Output, needles: &[&str]) {
+    let msg = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+    for needle in needles {
+        assert!(msg.contains(needle), "expected '{needle}' in: {msg}");
+    }
+}

@@ -44,6 +44,7 @@ pub mod baselines;
 pub mod budget;
 pub mod csr;
 pub mod error;
+pub mod fraction;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod importance;

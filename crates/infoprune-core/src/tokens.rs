@@ -13,6 +13,7 @@
 use crate::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
 use crate::csr::CsrSimilarity;
 use crate::error::{CoreError, Result};
+use crate::fraction::Fraction;
 use crate::importance::{AlphaRule, ScoreNormalization};
 use crate::knn::{knn_graph, l2_normalize_rows, snap, KnnConfig};
 use crate::progress::{Progress, Silent, Stage};
@@ -31,7 +32,8 @@ const DENSE_MAX_TOKENS: usize = 1024;
 /// How many tokens each sample keeps.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TokenBudget {
-    /// `⌈ρ·T⌉` tokens, `ρ ∈ (0, 1]`.
+    /// `⌈ρ·T⌉` tokens, `ρ ∈ (0, 1]`, computed exactly from ρ's shortest decimal form (so
+    /// `0.07` keeps 7 of 100 tokens; see [`Fraction`]).
     Ratio(f64),
     /// A fixed count, `1 ≤ c ≤ T`.
     Count(usize),
@@ -42,7 +44,7 @@ impl TokenBudget {
     pub fn tokens(self, t: usize) -> Result<usize> {
         match self {
             TokenBudget::Ratio(r) if r > 0.0 && r <= 1.0 => {
-                Ok(((r * t as f64).ceil() as usize).clamp(1, t))
+                Ok(Fraction::from(r).ceil_times(t).clamp(1, t))
             }
             TokenBudget::Ratio(r) => Err(CoreError::InvalidParameter {
                 name: "keep",
@@ -272,11 +274,12 @@ impl TokenSelector {
         }
         self.config.budget.tokens(t)?;
         if let Some(g) = &self.config.grid {
-            if g.height * g.width != t {
+            // Checked: a grid typed as 4294967296x4294967297 must not wrap around to T.
+            if g.height.checked_mul(g.width) != Some(t) {
                 return Err(CoreError::ShapeMismatch {
                     what: format!("grid {}x{} vs tokens per sample", g.height, g.width),
                     expected: t,
-                    found: g.height * g.width,
+                    found: g.height.saturating_mul(g.width),
                 });
             }
         }

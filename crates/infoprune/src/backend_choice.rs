@@ -30,7 +30,7 @@ pub fn open_backend(choice: BackendArg, quiet: bool) -> Result<Arc<dyn Backend>>
             Ok(b) => Ok(Arc::new(b)),
             Err(e) => {
                 if !quiet {
-                    eprintln!("note: no GPU ({e}); using the CPU backend");
+                    crate::errln!("note: no GPU ({e}); using the CPU backend")?;
                 }
                 Ok(Arc::new(CpuBackend))
             }

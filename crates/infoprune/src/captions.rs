@@ -24,6 +24,11 @@ impl Captions {
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Usage(format!("{}: cannot read captions: {e}", path.display())))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses the text of a captions file; `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
         let jsonl = lines
             .iter()
@@ -74,6 +79,28 @@ impl Captions {
     /// The captions.
     pub fn captions(&self) -> &[String] {
         &self.captions
+    }
+}
+
+/// Arbitrary bytes through the captions parser and the JSONL writer, as the fuzz target and its
+/// replay test run them: any answer is fine, a panic is not. Returns how many captions parsed.
+#[doc(hidden)]
+pub fn exercise_captions(bytes: &[u8]) -> usize {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return 0;
+    };
+    match Captions::parse(Path::new("fuzz.jsonl"), text) {
+        Ok(captions) => {
+            let extended: Vec<String> = captions
+                .captions()
+                .iter()
+                .map(|c| extend_caption(DEFAULT_TEMPLATE, c, &["x".into()]).unwrap_or_default())
+                .collect();
+            let jsonl = extended_jsonl(&captions, &extended);
+            assert_eq!(jsonl.lines().count(), captions.len());
+            captions.len()
+        }
+        Err(_) => 0,
     }
 }
 
@@ -157,6 +184,16 @@ pub fn write_extended(
     extended: &[String],
     overwrite: Overwrite,
 ) -> Result<()> {
+    npy::write_atomic(
+        path,
+        extended_jsonl(captions, extended).as_bytes(),
+        overwrite,
+    )?;
+    Ok(())
+}
+
+/// The JSONL text [`write_extended`] writes.
+pub fn extended_jsonl(captions: &Captions, extended: &[String]) -> String {
     let mut out = String::new();
     for (object, caption) in captions.objects.iter().zip(extended) {
         let line = match object {
@@ -170,8 +207,7 @@ pub fn write_extended(
         out.push_str(&line.to_string());
         out.push('\n');
     }
-    npy::write_atomic(path, out.as_bytes(), overwrite)?;
-    Ok(())
+    out
 }
 
 /// Reads captions, class probabilities (`n × C`) and names, extends every caption and writes
@@ -185,6 +221,23 @@ pub fn extend_captions_file(
     out: &Path,
     overwrite: Overwrite,
 ) -> Result<usize> {
+    let (jsonl, count) = extended_captions(captions_in, probs, names, threshold, template)?;
+    npy::write_atomic(out, jsonl.as_bytes(), overwrite)?;
+    Ok(count)
+}
+
+/// Everything [`extend_captions_file`] does but the writing: reads and checks the captions, class
+/// probabilities and names, and returns the JSONL to write and how many captions gained classes.
+/// Nothing is written, so a command can check these inputs before any of its work.
+pub fn extended_captions(
+    captions_in: &Path,
+    probs: &Path,
+    names: &Path,
+    threshold: f32,
+    template: &str,
+) -> Result<(String, usize)> {
+    // Checked here too, so that a bad template is refused even when no caption gains a class.
+    extend_caption(template, "", &[])?;
     let captions = Captions::read(captions_in)?;
     let probs = npy::read_f32_matrix(probs)?;
     if probs.nrows() != captions.len() {
@@ -202,8 +255,10 @@ pub fn extend_captions_file(
         .zip(&detected)
         .map(|(c, d)| extend_caption(template, c, d))
         .collect::<Result<Vec<_>>>()?;
-    write_extended(out, &captions, &extended, overwrite)?;
-    Ok(detected.iter().filter(|d| !d.is_empty()).count())
+    Ok((
+        extended_jsonl(&captions, &extended),
+        detected.iter().filter(|d| !d.is_empty()).count(),
+    ))
 }
 
 #[cfg(test)]

@@ -5,12 +5,14 @@ use crate::demo;
 use crate::error::{Error, Result};
 use crate::npy::{self, Overwrite};
 use crate::npy_map::MappedMatrix;
+use crate::outputs;
 use crate::partition::{PartitionConfig, PartitionMethod};
 use crate::pipeline::{Embeddings, Pruner, PrunerConfig, SampleInputs};
 use crate::progress_bars::Bars;
 use crate::report::Report;
 pub use crate::score_command::ScoreArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use infoprune_core::fraction::Fraction;
 use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
 use infoprune_core::knn::{KnnConfig, Symmetrize};
 use infoprune_core::memory::{self, human_bytes};
@@ -237,17 +239,19 @@ pub struct SelectArgs {
     /// Area under the margin of length n, for CCS's hard cutoff (e.g. `infoprune score --kind aum --raw`).
     #[arg(long, value_name = "A.npy")]
     pub aum: Option<PathBuf>,
-    /// SIMS: fraction λ of the budget drawn inside each class when --labels is given.
-    #[arg(long, default_value_t = 0.5)]
-    pub class_fraction: f64,
-    /// SIMS: what a high score means.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub scores_high: ScoresHighArg,
-    /// Fraction of the samples to keep, in (0, 1]; k = max(1, round(keep·n)).
-    #[arg(long, value_name = "FRACTION")]
-    pub keep: Option<f64>,
+    /// SIMS: fraction λ of the budget drawn inside each class when --labels is given
+    /// [default: 0.5].
+    #[arg(long, allow_negative_numbers = true)]
+    pub class_fraction: Option<f64>,
+    /// SIMS: what a high score means [default: auto].
+    #[arg(long, value_enum)]
+    pub scores_high: Option<ScoresHighArg>,
+    /// Fraction of the samples to keep, in (0, 1]; k = max(1, round(keep·n)), computed exactly
+    /// from the decimal given.
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
+    pub keep: Option<Fraction>,
     /// Number of samples to keep.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub budget: Option<usize>,
     /// Output: the kept indices, sorted, as an int64 .npy.
     #[arg(long, value_name = "keep.npy")]
@@ -255,53 +259,61 @@ pub struct SelectArgs {
     /// Selection method.
     #[arg(long, value_enum, default_value = "infomax")]
     pub method: MethodArg,
-    /// Relaxed solver for infomax.
-    #[arg(long, value_enum, default_value = "pg")]
-    pub solver: SolverArg,
+    /// Relaxed solver for infomax [default: pg].
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverArg>,
     /// Pairwise weight α, given directly.
     #[arg(long, allow_negative_numbers = true)]
     pub alpha: Option<f64>,
     /// α = β·mean(s)/((k/n)·mean degree) (default β = 1).
     #[arg(long, allow_negative_numbers = true)]
     pub beta: Option<f64>,
-    /// Neighbours per sample in the similarity graph [default: 10].
-    #[arg(long, conflicts_with = "graph")]
+    /// Neighbours per sample in the similarity graph, at least 1 [default: 10].
+    #[arg(long, conflicts_with = "graph", allow_negative_numbers = true, value_parser = at_least_one)]
     pub neighbors: Option<usize>,
     /// How the kNN lists are made symmetric [default: max].
     #[arg(long, value_enum, conflicts_with = "graph")]
     pub symmetrize: Option<SymmetrizeArg>,
-    /// Weight γ of typicality in the importance: `auto` (= pruning ratio) or a number in [0, 1].
-    #[arg(long, default_value = "auto", value_name = "auto|G")]
-    pub representativeness: String,
+    /// Weight γ of typicality in the importance, with scores: `auto` (= pruning ratio) or a
+    /// number in [0, 1] [default: auto].
+    #[arg(long, value_name = "auto|G", allow_hyphen_values = true)]
+    pub representativeness: Option<String>,
     /// Noise signal, .npy of length n (high = likely mislabeled, e.g. minus AUM).
     #[arg(long, value_name = "N.npy")]
     pub noise: Option<PathBuf>,
-    /// Fraction of the noisiest samples to drop: `auto` (0 / 0.1 / 0.2 by pruning ratio) or C.
-    #[arg(long, default_value = "auto", value_name = "auto|C")]
-    pub drop_noisy: String,
-    /// How scores are normalised before use.
-    #[arg(long, value_enum, default_value = "minmax")]
-    pub normalize: NormalizeArg,
-    /// Maximum solver iterations.
-    #[arg(long, default_value_t = 100)]
-    pub iterations: usize,
-    /// Stop when the largest change of x falls below this.
-    #[arg(long, default_value_t = 1e-4)]
-    pub tolerance: f64,
-    /// Step growth after each accepted solver step (1 = SPEC's fixed step 1/L).
-    #[arg(long, default_value_t = 1.0)]
-    pub step_growth: f64,
-    /// Swap-refinement rounds after rounding (0 disables it).
-    #[arg(long, default_value_t = 5)]
-    pub swap_rounds: usize,
+    /// Fraction of the noisiest samples (--noise) to drop: `auto` (0 / 0.1 / 0.2 by pruning
+    /// ratio) or C [default: auto].
+    #[arg(long, value_name = "auto|C", allow_hyphen_values = true)]
+    pub drop_noisy: Option<String>,
+    /// How scores are normalised before use [default: minmax].
+    #[arg(long, value_enum)]
+    pub normalize: Option<NormalizeArg>,
+    /// Maximum solver iterations (infomax) [default: 100].
+    #[arg(long, allow_negative_numbers = true)]
+    pub iterations: Option<usize>,
+    /// Stop when the largest change of x falls below this (infomax) [default: 0.0001].
+    #[arg(long, allow_negative_numbers = true)]
+    pub tolerance: Option<f64>,
+    /// Step growth after each accepted solver step, 1 = SPEC's fixed step 1/L (infomax)
+    /// [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub step_growth: Option<f64>,
+    /// Swap-refinement rounds after rounding, 0 disables it (infomax) [default: 5].
+    #[arg(long, allow_negative_numbers = true)]
+    pub swap_rounds: Option<usize>,
     /// Seed for every random choice.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// Write a JSON report here.
     #[arg(long, value_name = "report.json")]
     pub report: Option<PathBuf>,
     /// Refuse to run (before reading the data) if the estimated peak memory exceeds this, e.g. `4G`.
-    #[arg(long, value_name = "SIZE", conflicts_with = "graph")]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        conflicts_with = "graph",
+        allow_hyphen_values = true
+    )]
     pub max_memory: Option<String>,
     /// Drop samples with a NaN or infinite value in any input (and report how many) instead of
     /// refusing the input.
@@ -314,7 +326,7 @@ pub struct SelectArgs {
     #[arg(long, value_enum, conflicts_with = "graph")]
     pub partition: Option<PartitionArg>,
     /// Largest partition (each gets its own kNN graph and problem) [default: 50000].
-    #[arg(long, conflicts_with = "graph")]
+    #[arg(long, conflicts_with = "graph", allow_negative_numbers = true)]
     pub partition_size: Option<usize>,
     /// Keep each class's share of the budget exactly (needs --labels): every partition is split by
     /// class, and each class keeps its share of k, rounded by largest remainder.
@@ -341,20 +353,24 @@ pub struct SelectArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Samples to generate.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, allow_negative_numbers = true)]
     pub n: usize,
     /// Embedding dimension.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, allow_negative_numbers = true)]
     pub dim: usize,
-    /// Gaussian clusters.
-    #[arg(long, default_value_t = 30)]
+    /// Gaussian clusters (at most --n).
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true)]
     pub clusters: usize,
     /// Fraction to keep.
-    #[arg(long, default_value_t = 0.1)]
-    pub keep: f64,
+    #[arg(long, default_value = "0.1", allow_negative_numbers = true)]
+    pub keep: Fraction,
     /// Seed of the data and of the random baseline.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
+    /// Refuse to run if the estimated peak memory exceeds this, e.g. `4G` [default: the
+    /// machine's memory].
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub max_memory: Option<String>,
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
@@ -379,16 +395,27 @@ fn auto_or_number(flag: &str, text: &str) -> Result<Option<f64>> {
         })
 }
 
-/// `k` from `--keep` or `--budget`.
-pub fn resolve_budget(keep: Option<f64>, budget: Option<usize>, n: usize) -> Result<usize> {
+/// A `--neighbors` value: a count of at least 1 (0 neighbours would make an empty graph).
+pub(crate) fn at_least_one(text: &str) -> std::result::Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1, found 0".into()),
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!(
+            "expected a whole number of at least 1, found '{text}' ({e})"
+        )),
+    }
+}
+
+/// `k` from `--keep` or `--budget`; `round(keep·n)` is computed exactly from the decimal given.
+pub fn resolve_budget(keep: Option<&Fraction>, budget: Option<usize>, n: usize) -> Result<usize> {
     match (keep, budget) {
         (Some(f), None) => {
-            if !(f > 0.0 && f <= 1.0) {
+            if !(f.value() > 0.0 && f.value() <= 1.0) {
                 return Err(Error::Usage(format!(
                     "--keep must be a fraction in (0, 1], found {f}"
                 )));
             }
-            Ok(((f * n as f64).round() as usize).max(1))
+            Ok(f.round_times(n).max(1))
         }
         (None, Some(k)) => Ok(k),
         _ => Err(Error::Usage(
@@ -399,41 +426,172 @@ pub fn resolve_budget(keep: Option<f64>, budget: Option<usize>, n: usize) -> Res
 
 impl SelectArgs {
     fn config(&self, k: usize) -> Result<SelectConfig> {
+        let defaults = SelectConfig::new(k);
         let mut config = SelectConfig::new(k)
             .method(self.method.into())
-            .solver(self.solver.into())
+            .solver(self.solver.map_or(defaults.solver, RelaxedSolver::from))
             .seed(self.seed);
         config.knn = knn_config(self.neighbors, self.symmetrize);
         config.normalization = match self.normalize {
-            NormalizeArg::Minmax => ScoreNormalization::MinMax,
-            NormalizeArg::Rank => ScoreNormalization::Rank,
-            NormalizeArg::Raw => ScoreNormalization::Raw,
+            None => defaults.normalization,
+            Some(NormalizeArg::Minmax) => ScoreNormalization::MinMax,
+            Some(NormalizeArg::Rank) => ScoreNormalization::Rank,
+            Some(NormalizeArg::Raw) => ScoreNormalization::Raw,
         };
         config.alpha = match (self.alpha, self.beta) {
             (Some(a), _) => AlphaRule::Fixed(a),
             (None, Some(b)) => AlphaRule::Beta(b),
             (None, None) => AlphaRule::default(),
         };
-        config.representativeness =
-            match auto_or_number("representativeness", &self.representativeness)? {
+        config.representativeness = match self.representativeness.as_deref() {
+            None => defaults.representativeness,
+            Some(text) => match auto_or_number("representativeness", text)? {
                 None => Representativeness::Auto,
                 Some(g) => Representativeness::Fixed(g),
-            };
-        config.noise_cutoff = match auto_or_number("drop-noisy", &self.drop_noisy)? {
-            None => NoiseCutoff::Auto,
-            Some(c) => NoiseCutoff::Fraction(c),
+            },
         };
-        config.sims_class_fraction = self.class_fraction;
+        config.noise_cutoff = match self.drop_noisy.as_deref() {
+            None => defaults.noise_cutoff,
+            Some(text) => match auto_or_number("drop-noisy", text)? {
+                None => NoiseCutoff::Auto,
+                Some(c) => NoiseCutoff::Fraction(c),
+            },
+        };
+        config.sims_class_fraction = self.class_fraction.unwrap_or(defaults.sims_class_fraction);
         config.scores_orientation = match self.scores_high {
-            ScoresHighArg::Auto => None,
-            ScoresHighArg::Hard => Some(Orientation::HighIsHard),
-            ScoresHighArg::Easy => Some(Orientation::HighIsEasy),
+            None | Some(ScoresHighArg::Auto) => None,
+            Some(ScoresHighArg::Hard) => Some(Orientation::HighIsHard),
+            Some(ScoresHighArg::Easy) => Some(Orientation::HighIsEasy),
         };
-        config.solver_params.iterations = self.iterations;
-        config.solver_params.tolerance = self.tolerance;
-        config.solver_params.swap_rounds = self.swap_rounds;
-        config.solver_params.step_growth = self.step_growth;
+        let solver = &defaults.solver_params;
+        config.solver_params.iterations = self.iterations.unwrap_or(solver.iterations);
+        config.solver_params.tolerance = self.tolerance.unwrap_or(solver.tolerance);
+        config.solver_params.swap_rounds = self.swap_rounds.unwrap_or(solver.swap_rounds);
+        config.solver_params.step_growth = self.step_growth.unwrap_or(solver.step_growth);
         Ok(config)
+    }
+
+    /// Refuses every option that would have no effect with the others given (a silent no-op
+    /// looks like a result): the solver's options without infomax, SIMS's without sims, labels
+    /// nothing reads, and so on. The data is not looked at; this runs before any work.
+    fn refuse_ineffective(&self) -> Result<()> {
+        let method = self.method;
+        let is = |m: MethodArg| method == m;
+        let method_name = || Method::from(method).name();
+        let mut refusals: Vec<(&str, String)> = Vec::new();
+        let solver_options = [
+            ("solver", self.solver.is_some()),
+            ("iterations", self.iterations.is_some()),
+            ("tolerance", self.tolerance.is_some()),
+            ("step-growth", self.step_growth.is_some()),
+            ("swap-rounds", self.swap_rounds.is_some()),
+        ];
+        if !is(MethodArg::Infomax) {
+            for (flag, given) in solver_options {
+                if given {
+                    refusals.push((
+                        flag,
+                        format!(
+                            "only --method infomax uses it, not --method {}",
+                            method_name()
+                        ),
+                    ));
+                }
+            }
+        }
+        if !is(MethodArg::Sims) {
+            if self.scores_high.is_some() {
+                refusals.push((
+                    "scores-high",
+                    format!("only --method sims uses it, not --method {}", method_name()),
+                ));
+            }
+            if self.class_fraction.is_some() {
+                refusals.push((
+                    "class-fraction",
+                    format!("only --method sims uses it, not --method {}", method_name()),
+                ));
+            }
+        } else if self.class_fraction.is_some() && self.labels.is_none() {
+            refusals.push((
+                "class-fraction",
+                "SIMS draws inside classes only with --labels".into(),
+            ));
+        }
+        if self.aum.is_some() && !is(MethodArg::Ccs) {
+            refusals.push((
+                "aum",
+                format!("only --method ccs uses it, not --method {}", method_name()),
+            ));
+        }
+        let has_scores = self.scores.is_some() || self.scores_from.is_some();
+        if !has_scores {
+            if self.normalize.is_some() {
+                refusals.push((
+                    "normalize",
+                    "there are no scores to normalise (give --scores or --scores-from)".into(),
+                ));
+            }
+            if self.representativeness.is_some() {
+                refusals.push(("representativeness", "without scores the importance is typicality alone (give --scores or --scores-from)".into()));
+            }
+        }
+        let labels_read = is(MethodArg::Sims)
+            || is(MethodArg::Moderate)
+            || self.scores_from.is_some()
+            || self.partition == Some(PartitionArg::Class)
+            || self.class_quota;
+        if self.labels.is_some() && !labels_read {
+            refusals.push((
+                "labels",
+                format!(
+                "nothing reads them with --method {}: they are used by --method sims or moderate, \
+                 --scores-from, --partition class and --class-quota", method_name()),
+            ));
+        }
+        if self.logits.is_some() && self.scores_from.is_none() {
+            refusals.push(("logits", "it is read only with --scores-from".into()));
+        }
+        if self.score_features.is_some() && self.scores_from != Some(ScoreKindArg::Grand) {
+            refusals.push((
+                "score-features",
+                "it is read only with --scores-from grand".into(),
+            ));
+        }
+        if !self.quota_classes.is_empty() && !self.class_quota {
+            refusals.push(("quota-classes", "it is read only with --class-quota".into()));
+        }
+        // `--drop-noisy 0` asks for what happens anyway without --noise: nothing is dropped.
+        let ccs_cutoff = is(MethodArg::Ccs) && self.aum.is_some();
+        if let Some(text) = self.drop_noisy.as_deref() {
+            let drops = auto_or_number("drop-noisy", text)? != Some(0.0);
+            if drops && self.noise.is_none() && !ccs_cutoff {
+                refusals.push((
+                    "drop-noisy",
+                    "there is no --noise signal to drop samples by".into(),
+                ));
+            }
+        }
+        if self.noise.is_some() {
+            if let Some(text) = self.drop_noisy.as_deref() {
+                if auto_or_number("drop-noisy", text)? == Some(0.0) {
+                    refusals.push(("noise", "--drop-noisy 0 drops no sample".into()));
+                }
+            }
+        }
+        if self.graph.is_some() && self.embeddings.is_some() && !is(MethodArg::Moderate) {
+            refusals.push((
+                "embeddings",
+                format!(
+                    "with --graph only --method moderate reads the embeddings, not --method {}",
+                    method_name()
+                ),
+            ));
+        }
+        match refusals.first() {
+            Some((flag, why)) => Err(Error::Usage(format!("--{flag} has no effect here: {why}"))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -458,18 +616,10 @@ pub(crate) fn overwrite(force: bool) -> Overwrite {
     }
 }
 
-/// Refuses before any work is done if an output exists and `--force` is absent.
-pub(crate) fn check_outputs(paths: &[&Path], force: bool) -> Result<()> {
-    if force {
-        return Ok(());
-    }
-    match paths.iter().find(|p| p.exists()) {
-        Some(p) => Err(Error::Usage(format!(
-            "{} already exists; pass --force to replace it",
-            p.display()
-        ))),
-        None => Ok(()),
-    }
+/// Refuses before any work is done an output path that cannot be written (see
+/// [`outputs::check_outputs`]), or that exists while `--force` is absent.
+pub(crate) fn check_outputs(outputs: &[(&str, &Path)], force: bool) -> Result<()> {
+    outputs::check_outputs(outputs, force)
 }
 
 /// Reads a per-sample vector that must have `n` values; `source` says where `n` comes from
@@ -681,7 +831,11 @@ fn finish_select(
     bars.start(Stage::Write, 1);
     let write_start = Instant::now();
     let kept: Vec<i64> = pruned.indices.iter().map(|&i| i as i64).collect();
-    npy::write_i64_vector(&args.out, &kept, overwrite(args.force))?;
+    // Both outputs are staged, then put in place together: all or nothing.
+    let mut staged = vec![outputs::stage(
+        &args.out,
+        &npy::i64_vector_bytes(&args.out, &kept)?,
+    )?];
     let write_seconds = write_start.elapsed().as_secs_f64();
     if let Some(path) = &args.report {
         let mut report = Report::new(
@@ -699,8 +853,9 @@ fn finish_select(
             report.neighbors = None;
             report.partition_method = "none";
         }
-        npy::write_atomic(path, report.to_json().as_bytes(), overwrite(args.force))?;
+        staged.push(outputs::stage(path, report.to_json().as_bytes())?);
     }
+    outputs::commit(staged, overwrite(args.force))?;
     bars.finish(Stage::Write);
     if !args.quiet {
         let layout = match facts.graph {
@@ -715,7 +870,7 @@ fn finish_select(
                 pruned.batches
             ),
         };
-        eprintln!(
+        crate::errln!(
             "kept {} of {} samples ({}{}), f(S) = {:.6}, {}, {} noisy and {} non-finite dropped, {:.2} s → {}",
             kept.len(),
             n,
@@ -731,7 +886,7 @@ fn finish_select(
             facts.dropped_nonfinite,
             facts.started.elapsed().as_secs_f64(),
             args.out.display()
-        );
+        )?;
     }
     Ok(())
 }
@@ -739,9 +894,18 @@ fn finish_select(
 /// `infoprune select`.
 pub fn select(args: &SelectArgs) -> Result<()> {
     let started = Instant::now();
-    let mut outputs = vec![args.out.as_path()];
-    outputs.extend(args.report.as_deref());
-    check_outputs(&outputs, args.force)?;
+    args.refuse_ineffective()?;
+    if args.method == MethodArg::Ccs && args.aum.is_some() && !args.quiet {
+        // The pipeline hands CCS a zero cutoff today, so the AUM is read but changes nothing;
+        // said out loud until the cutoff is fixed, rather than looking like it took effect.
+        crate::errln!(
+            "warning: --aum has no effect with --method ccs yet: its hard-sample cutoff is not \
+             applied"
+        )?;
+    }
+    let mut paths = vec![("out", args.out.as_path())];
+    paths.extend(args.report.as_deref().map(|r| ("report", r)));
+    check_outputs(&paths, args.force)?;
     let bars = Bars::new(args.quiet);
     match &args.graph {
         Some(graph) => select_with_graph(args, graph, started, &bars),
@@ -759,7 +923,7 @@ fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> R
     let mapped = MappedMatrix::open(embeddings_path)?;
     let n = mapped.nrows();
     let mut inputs = read_inputs(args, n, "the embeddings have")?;
-    let k = resolve_budget(args.keep, args.budget, n)?;
+    let k = resolve_budget(args.keep.as_ref(), args.budget, n)?;
     let mut rows = None;
     if args.drop_nonfinite {
         inputs.embeddings = Some(mapped.whole()?.into_owned());
@@ -839,7 +1003,7 @@ fn select_with_graph(
         }
     }
     let inputs = read_inputs(args, n, &source)?;
-    let k = resolve_budget(args.keep, args.budget, n)?;
+    let k = resolve_budget(args.keep.as_ref(), args.budget, n)?;
     let all = match &mapped {
         Some(m) if args.method == MethodArg::Moderate => Some(m.whole()?),
         _ => None,
@@ -899,8 +1063,15 @@ pub fn demo_rows(
             "--dim and --clusters must be at least 1".into(),
         ));
     }
+    if args.clusters > args.n {
+        return Err(Error::Usage(format!(
+            "--clusters must be at most --n = {}, found {}",
+            args.n, args.clusters
+        )));
+    }
+    let k = resolve_budget(Some(&args.keep), None, args.n)?;
+    check_demo_memory(args)?;
     let data = demo::generate(args.n, args.dim, args.clusters, args.seed);
-    let k = resolve_budget(Some(args.keep), None, args.n)?;
     let selector = Selector::with_backend(
         SelectConfig::new(k).seed(args.seed),
         open_backend(args.backend, args.quiet)?,
@@ -945,12 +1116,71 @@ pub fn demo_rows(
     Ok((data, graph_seconds, rows, backend))
 }
 
+/// Refuses a demo whose data would not fit: the same estimate as `select --max-memory` (f32
+/// embeddings, the kNN graph, the solver), against `--max-memory` or else the machine's memory.
+fn check_demo_memory(args: &DemoArgs) -> Result<()> {
+    let threads = rayon::current_num_threads() as u64;
+    let estimate = memory::estimate(
+        args.n as u64,
+        args.dim as u64,
+        4,
+        KnnConfig::default().neighbors as u64,
+        threads,
+    );
+    // The cluster centres (clusters × dim) come on top.
+    let peak = estimate.peak.saturating_add(
+        (args.clusters as u64)
+            .saturating_mul(args.dim as u64)
+            .saturating_mul(4),
+    );
+    let (limit, source) = match &args.max_memory {
+        Some(text) => (
+            memory::parse_bytes(text).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--max-memory must be a size such as 512M or 4G, found '{text}'"
+                ))
+            })?,
+            "--max-memory",
+        ),
+        None => match physical_memory() {
+            Some(bytes) => (bytes, "this machine's memory"),
+            None => (u64::MAX, "this machine's memory"),
+        },
+    };
+    if peak > limit {
+        return Err(Error::Usage(format!(
+            "--n {} --dim {} --clusters {}: estimated peak memory {} exceeds {source} {}",
+            args.n,
+            args.dim,
+            args.clusters,
+            human_bytes(peak),
+            human_bytes(limit)
+        )));
+    }
+    Ok(())
+}
+
+/// The machine's memory in bytes (`MemTotal` of `/proc/meminfo`), where the system says. Read
+/// by hand: one line of one file does not warrant a system-information crate and its build.
+fn physical_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line
+        .trim_start_matches("MemTotal:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
+}
+
 /// `infoprune demo`.
 pub fn demo(args: &DemoArgs) -> Result<()> {
     let bars = Bars::new(args.quiet);
     let (data, graph_seconds, rows, backend) = demo_rows(args, &bars)?;
-    let k = resolve_budget(Some(args.keep), None, args.n)?;
-    println!(
+    let k = resolve_budget(Some(&args.keep), None, args.n)?;
+    crate::outln!(
         "infoprune demo: n = {}, d = {}, {} clusters, {} planted duplicate pairs, {} outliers; keep k = {} ({:.0}%)",
         args.n,
         args.dim,
@@ -958,22 +1188,30 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         data.duplicate_pairs.len(),
         data.outliers.len(),
         k,
-        100.0 * args.keep
-    );
-    println!("backend: {backend}");
-    println!("shared kNN graph (m = 10) and importance: {graph_seconds:.3} s\n");
-    println!(
+        100.0 * args.keep.value()
+    )?;
+    crate::outln!("backend: {backend}")?;
+    crate::outln!("shared kNN graph (m = 10) and importance: {graph_seconds:.3} s\n")?;
+    crate::outln!(
         "{:<18} {:>14} {:>16} {:>14} {:>10}",
-        "method", "f(S)", "duplicates kept", "outliers kept", "seconds"
-    );
+        "method",
+        "f(S)",
+        "duplicates kept",
+        "outliers kept",
+        "seconds"
+    )?;
     for r in &rows {
-        println!(
+        crate::outln!(
             "{:<18} {:>14.4} {:>16} {:>14} {:>10.3}",
-            r.name, r.objective, r.duplicates_kept, r.outliers_kept, r.seconds
-        );
+            r.name,
+            r.objective,
+            r.duplicates_kept,
+            r.outliers_kept,
+            r.seconds
+        )?;
     }
-    println!(
+    crate::outln!(
         "\nf(S) = Σ s_i − α Σ K_ij over the kept set (higher is better); duplicates kept counts pairs with both copies kept."
-    );
+    )?;
     Ok(())
 }

@@ -20,6 +20,14 @@ pub enum Error {
     /// Two inputs or options contradict each other.
     #[error("{0}")]
     Usage(String),
+    /// A line could not be written to stdout or stderr (a closed pipe, a full disk).
+    #[error("cannot write to {stream}: {source}")]
+    Console {
+        /// `stdout` or `stderr`.
+        stream: &'static str,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// Something went wrong that is not the user's input.
     #[error("internal error: {0}")]
     Internal(String),
@@ -30,11 +38,21 @@ impl Error {
     /// included: the input was fine, the machine was not).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Internal(_) => 1,
+            Error::Internal(_) | Error::Console { .. } => 1,
             Error::Npy(e) if e.is_write_failure() => 1,
             Error::Npz(e) if e.is_write_failure() => 1,
             _ => 2,
         }
+    }
+}
+
+impl Error {
+    /// Whether this is a write to a closed pipe on stdout (`infoprune … | head`): the reader has
+    /// all it wanted, so the program ends quietly with exit 0 as Unix tools do. (A closed stderr
+    /// is an error like any other: nobody asked for the program to stop.)
+    pub fn is_closed_pipe(&self) -> bool {
+        matches!(self, Error::Console { stream: "stdout", source }
+            if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 

@@ -2,7 +2,7 @@
 //! `infoprune evaluate` (any subset scored under the InfoMax objective on a given similarity).
 
 use crate::backend_choice::{open_backend, BackendArg};
-use crate::cli::{check_outputs, knn_config, overwrite, SymmetrizeArg};
+use crate::cli::{at_least_one, check_outputs, knn_config, overwrite, SymmetrizeArg};
 use crate::error::{Error, Result};
 use crate::npy;
 use crate::npy_map::MappedMatrix;
@@ -23,8 +23,8 @@ pub struct GraphArgs {
     /// Embeddings, float32 or float64 .npy of shape n×d (memory-mapped; NaN or inf is refused).
     #[arg(long, value_name = "E.npy")]
     pub embeddings: PathBuf,
-    /// Neighbours kept per sample before symmetrising (m).
-    #[arg(long, default_value_t = 10)]
+    /// Neighbours kept per sample before symmetrising (m, at least 1).
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one)]
     pub neighbors: usize,
     /// How the kNN lists are made symmetric.
     #[arg(long, value_enum, default_value = "max")]
@@ -47,7 +47,7 @@ pub struct GraphArgs {
 /// (same embeddings reading, same backend choice, same kNN function), written as a `.npz`.
 pub fn graph(args: &GraphArgs) -> Result<()> {
     let started = Instant::now();
-    check_outputs(&[args.out.as_path()], args.force)?;
+    check_outputs(&[("out", args.out.as_path())], args.force)?;
     let bars = Bars::new(args.quiet);
     let mapped = MappedMatrix::open(&args.embeddings)?;
     let n = mapped.nrows();
@@ -63,14 +63,14 @@ pub fn graph(args: &GraphArgs) -> Result<()> {
     npz::write_csr(&args.out, &graph, overwrite(args.force))?;
     bars.finish(Stage::Write);
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "graph: n = {n}, nnz = {}, m = {}, {} backend, {:.2} s → {}",
             graph.nnz(),
             config.neighbors,
             backend.name(),
             started.elapsed().as_secs_f64(),
             args.out.display()
-        );
+        )?;
     }
     Ok(())
 }
@@ -220,20 +220,24 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         other => other,
     })?;
     if args.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&e).expect("an evaluation always serialises")
-        );
+        )?;
     } else {
-        println!(
+        crate::outln!(
             "f(S) = {} (Σ s_i = {}, Σ_ij K_ij = {}, α = {})",
-            e.objective, e.linear, e.pairwise, e.alpha
-        );
-        println!(
+            e.objective,
+            e.linear,
+            e.pairwise,
+            e.alpha
+        )?;
+        crate::outln!(
             "FL(S) = {} (K_ii = {} for selected i)",
-            e.facility_location, e.fl_self_similarity
-        );
-        println!("n = {}, k = {}", e.n, e.k);
+            e.facility_location,
+            e.fl_self_similarity
+        )?;
+        crate::outln!("n = {}, k = {}", e.n, e.k)?;
     }
     Ok(())
 }

@@ -25,12 +25,14 @@
 pub mod backend_choice;
 pub mod captions;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod graph_command;
 pub mod npy;
 pub mod npy_map;
 pub mod npz;
+pub mod outputs;
 pub mod partition;
 pub mod pipeline;
 pub mod progress_bars;

@@ -13,6 +13,12 @@ fn main() {
         std::env::set_var("NODEVICE_SELECT", "1");
     }
     let cli = Cli::parse();
+    if let Err(e) = infoprune::outputs::clean_up_on_signals() {
+        fail(
+            &format!("internal error: cannot install the signal handler: {e}"),
+            1,
+        );
+    }
     let outcome = match &cli.command {
         Command::Select(args) => cli::select(args),
         Command::Graph(args) => infoprune::graph_command::graph(args),
@@ -22,7 +28,17 @@ fn main() {
         Command::Demo(args) => cli::demo(args),
     };
     if let Err(e) = outcome {
-        eprintln!("error: {e}");
-        std::process::exit(e.exit_code());
+        if e.is_closed_pipe() {
+            // The reader (`| head`) has what it wanted: end quietly, as Unix tools do.
+            std::process::exit(0);
+        }
+        fail(&format!("error: {e}"), e.exit_code());
     }
+}
+
+/// Reports `message` on stderr (if stderr itself fails there is no one left to tell) and exits.
+fn fail(message: &str, code: i32) -> ! {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
+    std::process::exit(code);
 }

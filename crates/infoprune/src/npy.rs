@@ -9,10 +9,9 @@
 //! their target atomically (see [`write_atomic`]).
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::{Array, Array2, Array3, ArrayView2, Dimension, Ix2, Ix3, ShapeBuilder};
 
@@ -219,11 +218,7 @@ pub enum NpyError {
         value: u64,
     },
     /// The output exists and [`Overwrite::Refuse`] was given.
-    #[error(
-        "{}: the output already exists: expected a path with no file (allow overwriting to \
-         replace it)",
-        .path.display()
-    )]
+    #[error("{} already exists; pass --force to replace it", .path.display())]
     AlreadyExists {
         /// The output path.
         path: PathBuf,
@@ -272,14 +267,6 @@ impl fmt::Display for PyShape<'_> {
 
 fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> NpyError + 'a {
     move |source| NpyError::Io {
-        path: path.to_path_buf(),
-        action,
-        source,
-    }
-}
-
-fn write_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> NpyError + 'a {
-    move |source| NpyError::WriteIo {
         path: path.to_path_buf(),
         action,
         source,
@@ -1602,14 +1589,18 @@ pub(crate) fn npy_file<T, const N: usize>(
 
 /// Writes a 1-D int64 array (`<i8`) atomically; see [`write_atomic`].
 pub fn write_i64_vector(path: &Path, values: &[i64], overwrite: Overwrite) -> Result<(), NpyError> {
-    let bytes = npy_file(
+    write_atomic(path, &i64_vector_bytes(path, values)?, overwrite)
+}
+
+/// The bytes of the `.npy` file [`write_i64_vector`] writes; `path` names the output in errors.
+pub fn i64_vector_bytes(path: &Path, values: &[i64]) -> Result<Vec<u8>, NpyError> {
+    npy_file(
         path,
         "<i8",
         &[values.len()],
         values.iter().copied(),
         i64::to_le_bytes,
-    )?;
-    write_atomic(path, &bytes, overwrite)
+    )
 }
 
 /// Writes a 1-D float32 array (`<f4`) atomically; see [`write_atomic`].
@@ -1665,142 +1656,25 @@ pub fn write_u8_matrix(
     values: ArrayView2<u8>,
     overwrite: Overwrite,
 ) -> Result<(), NpyError> {
-    let bytes = npy_file(path, "|u1", values.shape(), values.iter().copied(), |b| [b])?;
-    write_atomic(path, &bytes, overwrite)
+    write_atomic(path, &u8_matrix_bytes(path, values)?, overwrite)
 }
 
-/// Distinguishes temporary files made by one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Removes the temporary file when dropped, unless it has been renamed into place.
-struct TempFile {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            // Nothing more can be done if removal fails; the original error matters more.
-            let _ = fs::remove_file(&self.path);
-        }
-    }
+/// The bytes of the `.npy` file [`write_u8_matrix`] writes; `path` names the output in errors.
+pub fn u8_matrix_bytes(path: &Path, values: ArrayView2<u8>) -> Result<Vec<u8>, NpyError> {
+    npy_file(path, "|u1", values.shape(), values.iter().copied(), |b| [b])
 }
 
 /// Writes `bytes` to `path` atomically: readers see either the old file or the complete new
 /// one, never a partial write.
 ///
-/// The bytes go to a uniquely named temporary file (`.{name}.tmp-{pid}-{counter}`) in the same
-/// folder, which is flushed to disk and then renamed over the target; on any error the
-/// temporary file is removed. With [`Overwrite::Refuse`] an existing target (checked before
-/// anything is written, and again when the file is put in place) is an
-/// [`NpyError::AlreadyExists`] error. Used for non-`.npy` outputs such as JSON reports too.
+/// The bytes go to a temporary file with a short random name in the same folder, which is
+/// flushed to disk and then renamed over the target (see [`crate::outputs`]); on any error, or
+/// on SIGINT/SIGTERM once `main` has installed the handler, the temporary file is removed. With
+/// [`Overwrite::Refuse`] an existing target (checked before anything is written, and again when
+/// the file is put in place) is an [`NpyError::AlreadyExists`] error. Used for non-`.npy`
+/// outputs such as JSON reports too.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<(), NpyError> {
-    let name = path.file_name().ok_or_else(|| NpyError::BadPath {
-        path: path.to_path_buf(),
-        reason: "expected a path ending in a file name",
-    })?;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    if overwrite == Overwrite::Refuse && exists(path)? {
-        return Err(NpyError::AlreadyExists {
-            path: path.to_path_buf(),
-        });
-    }
-
-    let (mut file, mut temp) = create_temp(dir, name)?;
-    file.write_all(bytes)
-        .map_err(write_err(&temp.path, "write temporary file"))?;
-    file.sync_all()
-        .map_err(write_err(&temp.path, "flush temporary file to disk"))?;
-    drop(file);
-
-    match overwrite {
-        Overwrite::Allow => {
-            fs::rename(&temp.path, path)
-                .map_err(write_err(path, "move the temporary file into place"))?;
-            temp.keep = true;
-        }
-        Overwrite::Refuse => {
-            // A hard link fails if the target appeared since the check above, which a rename
-            // would silently replace; the temporary name is then removed by `temp`'s drop.
-            match fs::hard_link(&temp.path, path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    return Err(NpyError::AlreadyExists {
-                        path: path.to_path_buf(),
-                    })
-                }
-                // Some file systems have no hard links; fall back to check-then-rename.
-                Err(_) => {
-                    if exists(path)? {
-                        return Err(NpyError::AlreadyExists {
-                            path: path.to_path_buf(),
-                        });
-                    }
-                    fs::rename(&temp.path, path)
-                        .map_err(write_err(path, "move the temporary file into place"))?;
-                    temp.keep = true;
-                }
-            }
-        }
-    }
-    sync_dir(dir);
-    Ok(())
-}
-
-fn exists(path: &Path) -> Result<bool, NpyError> {
-    // symlink_metadata so that a dangling symlink also counts as an existing output.
-    match fs::symlink_metadata(path) {
-        Ok(_) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(write_err(path, "check whether the output exists")(e)),
-    }
-}
-
-fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> Result<(File, TempFile), NpyError> {
-    let pid = std::process::id();
-    let mut attempts = 0;
-    loop {
-        let counter = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".tmp-{pid}-{counter}"));
-        let temp_path = dir.join(temp_name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp_path)
-        {
-            Ok(file) => {
-                return Ok((
-                    file,
-                    TempFile {
-                        path: temp_path,
-                        keep: false,
-                    },
-                ))
-            }
-            // A stale file left by a crashed process with a recycled pid; try the next name.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => {
-                attempts += 1;
-            }
-            Err(e) => return Err(write_err(&temp_path, "create temporary file")(e)),
-        }
-    }
-}
-
-/// Makes the rename itself durable. Best effort: some file systems refuse to sync a directory,
-/// and the data is already safely written by then.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
+    crate::outputs::write_all(&[(path, bytes)], overwrite)
 }
 
 #[cfg(test)]

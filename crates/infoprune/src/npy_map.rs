@@ -56,9 +56,9 @@ impl MappedMatrix {
                 return Err(NpyError::WrongDimensions {
                     path: path.to_path_buf(),
                     expected: if flatten_3d {
-                        "a C-order 3-D array (n × T × d)"
+                        "C-order 3-D (n × T × d)"
                     } else {
-                        "a 2-D array (n × d)"
+                        "2-D (n × d)"
                     },
                     found: header.shape.clone(),
                 })

@@ -4,9 +4,10 @@
 //! `select --scores` (or `--noise`, for `--kind aum`: minus AUM is high for likely mislabeled
 //! samples); `--raw` writes the score's natural values instead.
 
+use crate::cli::{check_outputs, overwrite};
 use crate::cli::{ScoreKindArg, SimTermArg};
 use crate::error::{Error, Result};
-use crate::npy::{self, Overwrite};
+use crate::npy;
 use clap::Args;
 use infoprune_core::scores::{El2nEpochs, ScoreKind, ScoreOptions};
 use infoprune_core::sim::{sim_scores, SimConfig, SimModel};
@@ -39,15 +40,15 @@ pub struct ScoreArgs {
     /// Predicted probabilities n×C, one file per model (comma-separated), with --sim.
     #[arg(long, value_name = "P.npy", value_delimiter = ',')]
     pub probs: Vec<PathBuf>,
-    /// With --sim: which term to write.
-    #[arg(long, value_enum, default_value = "sim")]
-    pub term: SimTermArg,
-    /// EL2N: mean over the first N epochs.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    pub el2n_epochs: usize,
+    /// With --sim: which term to write [default: sim].
+    #[arg(long, value_enum)]
+    pub term: Option<SimTermArg>,
+    /// EL2N: mean over the first N epochs [default: 10].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub el2n_epochs: Option<usize>,
     /// Epoch for entropy, least-confidence, margin, loss, grand, and a single-epoch EL2N (default:
     /// last; EL2N: the mean above).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub epoch: Option<usize>,
     /// Write the score's natural values instead of "high = important".
     #[arg(long)]
@@ -63,14 +64,68 @@ pub struct ScoreArgs {
     pub quiet: bool,
 }
 
+/// Refuses every option that would have no effect with the others given.
+fn refuse_ineffective(args: &ScoreArgs) -> Result<()> {
+    let refuse =
+        |flag: &str, why: String| Err(Error::Usage(format!("--{flag} has no effect here: {why}")));
+    match args.kind.map(ScoreKind::from) {
+        None => {
+            if args.logits.is_some() {
+                return refuse("logits", "--sim reads --features and --probs".into());
+            }
+            for (flag, given) in [
+                ("el2n-epochs", args.el2n_epochs.is_some()),
+                ("epoch", args.epoch.is_some()),
+            ] {
+                if given {
+                    return refuse(flag, "it applies to --kind, not to --sim".into());
+                }
+            }
+        }
+        Some(kind) => {
+            let name = kind.name();
+            if args.term.is_some() {
+                return refuse("term", "it selects a term of --sim".into());
+            }
+            if !args.probs.is_empty() {
+                return refuse("probs", "it is read only with --sim".into());
+            }
+            if kind != ScoreKind::Grand && !args.features.is_empty() {
+                return refuse(
+                    "features",
+                    format!("--kind {name} does not read features (only grand and --sim do)"),
+                );
+            }
+            if args.el2n_epochs.is_some() && kind != ScoreKind::El2n {
+                return refuse(
+                    "el2n-epochs",
+                    format!("it applies to --kind el2n, not {name}"),
+                );
+            }
+            if args.el2n_epochs.is_some() && args.epoch.is_some() {
+                return refuse(
+                    "el2n-epochs",
+                    "--epoch makes EL2N a single-epoch score".into(),
+                );
+            }
+            if args.epoch.is_some() && matches!(kind, ScoreKind::Forgetting | ScoreKind::Aum) {
+                return refuse("epoch", format!("--kind {name} uses every epoch"));
+            }
+            if args.raw && kind.high_is_important() {
+                return refuse(
+                    "raw",
+                    format!("the natural values of --kind {name} already mean high = important"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs `infoprune score`.
 pub fn score(args: &ScoreArgs) -> Result<()> {
-    if !args.force && args.out.exists() {
-        return Err(Error::Usage(format!(
-            "{} already exists; pass --force to replace it",
-            args.out.display()
-        )));
-    }
+    refuse_ineffective(args)?;
+    check_outputs(&[("out", args.out.as_path())], args.force)?;
     let labels = npy::read_i64_vector(&args.labels)?;
     let (name, values) = if args.sim {
         sim_term(args, &labels)?
@@ -83,7 +138,10 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
         let options = ScoreOptions {
             el2n: match (kind, args.epoch) {
                 (ScoreKind::El2n, Some(t)) => El2nEpochs::Single(t),
-                _ => El2nEpochs::MeanOfFirst(args.el2n_epochs),
+                _ => match args.el2n_epochs {
+                    Some(m) => El2nEpochs::MeanOfFirst(m),
+                    None => El2nEpochs::default(),
+                },
             },
             epoch: args.epoch,
             oriented: !args.raw,
@@ -102,20 +160,15 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
         let values = crate::cli::score_from_logits(kind, logits, &labels, features, &options)?;
         (kind.name().to_string(), values)
     };
-    let overwrite = if args.force {
-        Overwrite::Allow
-    } else {
-        Overwrite::Refuse
-    };
-    npy::write_f32_vector(&args.out, &values, overwrite)?;
+    npy::write_f32_vector(&args.out, &values, overwrite(args.force))?;
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "wrote {} {} scores ({}) → {}",
             values.len(),
             name,
             if args.raw { "raw" } else { "high = important" },
             args.out.display()
-        );
+        )?;
     }
     Ok(())
 }
@@ -139,6 +192,24 @@ fn sim_term(args: &ScoreArgs, labels: &[i64]) -> Result<(String, Vec<f32>)> {
         .iter()
         .map(|p| npy::read_f32_matrix(p))
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    // Each label names a column of every probability matrix: one outside them would make the
+    // scores of every sample silently meaningless.
+    for (path, p) in args.probs.iter().zip(&probs) {
+        if let Some((i, &y)) = labels
+            .iter()
+            .enumerate()
+            .find(|&(_, &y)| y < 0 || y >= p.ncols() as i64)
+        {
+            return Err(Error::Usage(format!(
+                "labels {}: sample {i} has label {y}, but the probabilities {} have {} class \
+                 columns: expected labels in 0..{}",
+                args.labels.display(),
+                path.display(),
+                p.ncols(),
+                p.ncols()
+            )));
+        }
+    }
     let models: Vec<SimModel> = features
         .iter()
         .zip(&probs)
@@ -148,7 +219,7 @@ fn sim_term(args: &ScoreArgs, labels: &[i64]) -> Result<(String, Vec<f32>)> {
         })
         .collect();
     let terms = sim_scores(&models, labels, &SimConfig::default())?;
-    let (name, raw) = match args.term {
+    let (name, raw) = match args.term.unwrap_or(SimTermArg::Sim) {
         SimTermArg::Sim => ("sim", terms.sim),
         SimTermArg::Separability => ("separability", terms.separability),
         SimTermArg::Integrity => ("integrity", terms.integrity),

@@ -2,11 +2,14 @@
 //! optionally extend each sample's caption with the classes detected in it.
 
 use crate::backend_choice::{open_backend, BackendArg};
+use crate::cli::{check_outputs, overwrite};
 use crate::error::{Error, Result};
-use crate::npy::{self, Overwrite};
+use crate::npy;
 use crate::npy_map::MappedMatrix;
+use crate::outputs;
 use crate::progress_bars::Bars;
 use clap::{Args, ValueEnum};
+use infoprune_core::fraction::Fraction;
 use infoprune_core::importance::AlphaRule;
 use infoprune_core::tokens::{GridPrior, TokenBudget, TokenConfig, TokenSelector, TokenSimilarity};
 use infoprune_core::CoreError;
@@ -35,27 +38,28 @@ pub struct TokensArgs {
     /// Token saliency, .npy of shape n × T (high = keep).
     #[arg(long, value_name = "A.npy")]
     pub saliency: PathBuf,
-    /// Fraction of each sample's tokens to keep, in (0, 1]: ⌈keep·T⌉ tokens.
-    #[arg(long, value_name = "RATIO")]
-    pub keep: Option<f64>,
+    /// Fraction of each sample's tokens to keep, in (0, 1]: ⌈keep·T⌉ tokens, computed exactly
+    /// from the decimal given.
+    #[arg(long, value_name = "RATIO", allow_negative_numbers = true)]
+    pub keep: Option<Fraction>,
     /// Tokens to keep per sample.
-    #[arg(long, value_name = "C")]
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
     pub count: Option<usize>,
     /// Output: the keep mask, uint8 .npy of shape n × T.
     #[arg(long, value_name = "mask.npy")]
     pub out: PathBuf,
     /// Patch grid HxW (H·W = T): adds --grid-weight similarity between adjacent patches.
-    #[arg(long, value_name = "HxW")]
+    #[arg(long, value_name = "HxW", allow_hyphen_values = true)]
     pub grid: Option<String>,
-    /// Similarity added between adjacent patches with --grid.
-    #[arg(long, default_value_t = 0.1)]
-    pub grid_weight: f32,
+    /// Similarity added between adjacent patches with --grid [default: 0.1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub grid_weight: Option<f32>,
     /// Similarity between a sample's tokens.
     #[arg(long, value_enum, default_value = "auto")]
     pub similarity: TokenSimilarityArg,
-    /// Neighbours per token with --similarity knn.
-    #[arg(long, default_value_t = 10)]
-    pub neighbors: usize,
+    /// Neighbours per token with --similarity knn, at least 1 [default: 10].
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::at_least_one)]
+    pub neighbors: Option<usize>,
     /// Pairwise weight α, given directly.
     #[arg(long, allow_negative_numbers = true)]
     pub alpha: Option<f64>,
@@ -63,7 +67,7 @@ pub struct TokensArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub beta: Option<f64>,
     /// Maximum solver iterations.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true)]
     pub iterations: usize,
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]
@@ -71,20 +75,22 @@ pub struct TokensArgs {
     /// Captions, one per sample: JSONL (objects with "caption", or strings) or plain text lines.
     #[arg(long, value_name = "in.jsonl", requires_all = ["classes", "class_names", "captions_out"])]
     pub captions: Option<PathBuf>,
-    /// Per-sample class probabilities, .npy n × C.
-    #[arg(long, value_name = "P.npy")]
+    /// Per-sample class probabilities, .npy n × C (with --captions).
+    #[arg(long, value_name = "P.npy", requires = "captions")]
     pub classes: Option<PathBuf>,
-    /// Class names, one per line (C lines).
-    #[arg(long, value_name = "names.txt")]
+    /// Class names, one per line (C lines; with --captions).
+    #[arg(long, value_name = "names.txt", requires = "captions")]
     pub class_names: Option<PathBuf>,
-    /// Classes with probability ≥ this are appended to the caption.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f32,
-    /// Caption template with {caption} and {classes}.
-    #[arg(long, default_value = crate::captions::DEFAULT_TEMPLATE)]
-    pub template: String,
-    /// Output: the extended captions as JSONL.
-    #[arg(long, value_name = "out.jsonl")]
+    /// Classes with probability ≥ this are appended to the caption (with --captions)
+    /// [default: 0.5].
+    #[arg(long, allow_negative_numbers = true, requires = "captions")]
+    pub threshold: Option<f32>,
+    /// Caption template with {caption} and {classes} (with --captions) [default: "{caption}
+    /// Contains: {classes}."].
+    #[arg(long, allow_hyphen_values = true, requires = "captions")]
+    pub template: Option<String>,
+    /// Output: the extended captions as JSONL (with --captions).
+    #[arg(long, value_name = "out.jsonl", requires = "captions")]
     pub captions_out: Option<PathBuf>,
     /// Replace existing output files.
     #[arg(long)]
@@ -111,25 +117,32 @@ fn parse_grid(text: &str, weight: f32) -> Result<GridPrior> {
     }
 }
 
-/// Runs `infoprune tokens`.
+/// Refuses every option that would have no effect with the others given.
+fn refuse_ineffective(args: &TokensArgs) -> Result<()> {
+    if args.neighbors.is_some() && args.similarity != TokenSimilarityArg::Knn {
+        return Err(Error::Usage(
+            "--neighbors has no effect here: only --similarity knn uses it (auto picks its own \
+             kNN size above 1024 tokens)"
+                .into(),
+        ));
+    }
+    if args.grid_weight.is_some() && args.grid.is_none() {
+        return Err(Error::Usage(
+            "--grid-weight has no effect here: it weighs the --grid prior, which is not given"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `infoprune tokens`: every input (the captions' too) is read and checked first, then the
+/// tokens are selected, then the mask and the captions are written together.
 pub fn tokens(args: &TokensArgs) -> Result<()> {
     let started = Instant::now();
-    let overwrite = if args.force {
-        Overwrite::Allow
-    } else {
-        Overwrite::Refuse
-    };
-    for path in [Some(&args.out), args.captions_out.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        if !args.force && path.exists() {
-            return Err(Error::Usage(format!(
-                "{} already exists; pass --force to replace it",
-                path.display()
-            )));
-        }
-    }
+    refuse_ineffective(args)?;
+    let mut paths = vec![("out", args.out.as_path())];
+    paths.extend(args.captions_out.as_deref().map(|p| ("captions-out", p)));
+    check_outputs(&paths, args.force)?;
     let features = MappedMatrix::open_rows(&args.features)?;
     let (n, t, d) = match features.shape() {
         [n, t, d] => (*n, *t, *d),
@@ -141,15 +154,48 @@ pub fn tokens(args: &TokensArgs) -> Result<()> {
         }
     };
     let saliency = npy::read_f32_matrix(&args.saliency)?;
-    let mut config = TokenConfig::new(match (args.keep, args.count) {
-        (Some(r), _) => TokenBudget::Ratio(r),
+    let captions = match (
+        &args.captions,
+        &args.classes,
+        &args.class_names,
+        &args.captions_out,
+    ) {
+        (Some(captions), Some(classes), Some(names), Some(_)) => {
+            let (jsonl, extended) = crate::captions::extended_captions(
+                captions,
+                classes,
+                names,
+                args.threshold.unwrap_or(0.5),
+                args.template
+                    .as_deref()
+                    .unwrap_or(crate::captions::DEFAULT_TEMPLATE),
+            )?;
+            if jsonl.lines().count() != n {
+                return Err(Error::Usage(format!(
+                    "{} holds {} captions but the token features {} have n = {n} samples",
+                    captions.display(),
+                    jsonl.lines().count(),
+                    args.features.display()
+                )));
+            }
+            Some((jsonl, extended))
+        }
+        _ => None,
+    };
+    let budget = match (&args.keep, args.count) {
+        // ⌈ρ·T⌉ from the decimal as typed; the core checks the range and T ≥ 1.
+        (Some(r), _) if r.value() > 0.0 && r.value() <= 1.0 && t > 0 => {
+            TokenBudget::Count(r.ceil_times(t).clamp(1, t))
+        }
+        (Some(r), _) => TokenBudget::Ratio(r.value()),
         (None, Some(c)) => TokenBudget::Count(c),
         (None, None) => unreachable!("clap requires --keep or --count"),
-    });
+    };
+    let mut config = TokenConfig::new(budget);
     config.similarity = match args.similarity {
         TokenSimilarityArg::Auto => TokenSimilarity::Auto,
         TokenSimilarityArg::Dense => TokenSimilarity::Dense,
-        TokenSimilarityArg::Knn => TokenSimilarity::Knn(args.neighbors),
+        TokenSimilarityArg::Knn => TokenSimilarity::Knn(args.neighbors.unwrap_or(10)),
     };
     config.alpha = match (args.alpha, args.beta) {
         (Some(a), _) => AlphaRule::Fixed(a),
@@ -159,7 +205,7 @@ pub fn tokens(args: &TokensArgs) -> Result<()> {
     config.grid = args
         .grid
         .as_deref()
-        .map(|g| parse_grid(g, args.grid_weight))
+        .map(|g| parse_grid(g, args.grid_weight.unwrap_or(0.1)))
         .transpose()?;
     config.solver.iterations = args.iterations;
     let selector = TokenSelector::with_backend(config, open_backend(args.backend, args.quiet)?)?;
@@ -190,32 +236,24 @@ pub fn tokens(args: &TokensArgs) -> Result<()> {
         &bars,
     );
     let selection = selection?;
-    npy::write_u8_matrix(&args.out, selection.mask.view(), overwrite)?;
+    let mut staged = vec![outputs::stage(
+        &args.out,
+        &npy::u8_matrix_bytes(&args.out, selection.mask.view())?,
+    )?];
     let mut extended = 0;
-    if let (Some(captions), Some(classes), Some(names), Some(out)) = (
-        &args.captions,
-        &args.classes,
-        &args.class_names,
-        &args.captions_out,
-    ) {
-        extended = crate::captions::extend_captions_file(
-            captions,
-            classes,
-            names,
-            args.threshold,
-            &args.template,
-            out,
-            overwrite,
-        )?;
+    if let (Some((jsonl, count)), Some(out)) = (&captions, &args.captions_out) {
+        staged.push(outputs::stage(out, jsonl.as_bytes())?);
+        extended = *count;
     }
+    outputs::commit(staged, overwrite(args.force))?;
     if !args.quiet {
         let mean_f = selection.objective.iter().sum::<f64>() / n as f64;
-        eprintln!(
+        crate::errln!(
             "kept {} of {t} tokens in each of {n} samples, mean f(S) = {mean_f:.4}, {extended} captions extended, {:.2} s → {}",
             selection.kept_per_sample,
             started.elapsed().as_secs_f64(),
             args.out.display()
-        );
+        )?;
     }
     Ok(())
 }

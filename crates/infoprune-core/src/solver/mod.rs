@@ -155,6 +155,14 @@ impl SolverParams {
         if self.iterations == 0 {
             return invalid("iterations", "0".into(), "need at least one iteration");
         }
+        // The GPU solver counts iterations in u32; a larger count would silently wrap there.
+        if self.iterations > u32::MAX as usize {
+            return invalid(
+                "iterations",
+                self.iterations.to_string(),
+                "must be at most 4294967295",
+            );
+        }
         if !self.tolerance.is_finite() || self.tolerance < 0.0 {
             return invalid(
                 "tolerance",

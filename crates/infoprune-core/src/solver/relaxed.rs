@@ -96,7 +96,9 @@ pub fn maximize(
     let mut x_new = vec![0.0f32; n];
     let mut y_new = vec![0.0f32; n];
     let mut scratch = vec![0.0f32; n];
-    let mut trace = Vec::with_capacity(config.iterations);
+    // Reserved for the usual run only: the limit is what the user typed, and most runs converge
+    // long before it; the trace grows by one f64 per iteration actually run.
+    let mut trace = Vec::with_capacity(config.iterations.min(4096));
     let mut converged = false;
     let mut backtracks = 0usize;
     progress.start(Stage::Solve, config.iterations as u64);
