@@ -73,3 +73,66 @@ fn select_reports_gpu_counters_and_null_on_the_cpu() {
     );
     assert!((fg - fc).abs() <= 1e-4 * fc.abs().max(1.0), "{fg} vs {fc}");
 }
+
+#[test]
+fn tokens_report_carries_gpu_counters_and_the_same_masks() {
+    use infoprune::npy::{self, Overwrite};
+    use ndarray::{Array2, Array3};
+    let fx = Fixture::new();
+    let (n, t, d) = (40, 16, 8);
+    let features = Array3::from_shape_fn((n, t, d), |(i, p, j)| {
+        (((i * 31 + p * 17 + j * 7) % 23) as f32 - 11.0) / 11.0
+    });
+    let bytes: Vec<u8> = features.iter().flat_map(|v| v.to_le_bytes()).collect();
+    raw_npy(
+        &fx.path("x.npy"),
+        "<f4",
+        &format!("({n}, {t}, {d})"),
+        &bytes,
+    );
+    let saliency = Array2::from_shape_fn((n, t), |(i, p)| ((i + p * 13) % 29) as f32 / 29.0);
+    npy::write_f32_matrix(&fx.path("a.npy"), saliency.view(), Overwrite::Refuse).unwrap();
+    let run = |backend: &str| {
+        let (mask, report) = (
+            fx.s(&format!("m-{backend}.npy")),
+            fx.s(&format!("r-{backend}.json")),
+        );
+        let o = infoprune(&[
+            "tokens",
+            "--features",
+            &fx.s("x.npy"),
+            "--saliency",
+            &fx.s("a.npy"),
+            "--keep",
+            "0.25",
+            "--out",
+            &mask,
+            "--report",
+            &report,
+            "--backend",
+            backend,
+            "-q",
+        ]);
+        let err = stderr(&o);
+        if !o.status.success() && err.contains("no GPU adapter") && std::env::var("CI").is_err() {
+            println!("skipped: {err}");
+            return None;
+        }
+        assert!(o.status.success(), "{err}");
+        let text = std::fs::read_to_string(fx.path(&format!("r-{backend}.json"))).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mask = std::fs::read(fx.path(&format!("m-{backend}.npy"))).unwrap();
+        Some((json, mask))
+    };
+    let (cpu, cpu_mask) = run("cpu").unwrap();
+    assert!(cpu["gpu"].is_null(), "{cpu}");
+    assert_eq!(cpu["n"], n);
+    assert_eq!(cpu["tokens"], t);
+    assert_eq!(cpu["kept_per_sample"], 4);
+    let Some((gpu, gpu_mask)) = run("wgpu") else {
+        return;
+    };
+    assert!(gpu["gpu"]["dispatches"].as_u64().unwrap() > 0, "{gpu}");
+    assert!(gpu["gpu"]["readbacks"].as_u64().unwrap() > 0, "{gpu}");
+    assert_eq!(gpu_mask, cpu_mask);
+}

@@ -92,12 +92,40 @@ pub struct TokensArgs {
     /// Output: the extended captions as JSONL (with --captions).
     #[arg(long, value_name = "out.jsonl", requires = "captions")]
     pub captions_out: Option<PathBuf>,
+    /// Output: a JSON report (sizes, tokens kept, mean f(S), backend, GPU counters, seconds).
+    #[arg(long, value_name = "report.json")]
+    pub report: Option<PathBuf>,
     /// Replace existing output files.
     #[arg(long)]
     pub force: bool,
     /// No progress bars and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The JSON report `tokens --report` writes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokensReport {
+    /// infoprune's version.
+    pub version: &'static str,
+    /// Samples.
+    pub n: usize,
+    /// Tokens per sample.
+    pub tokens: usize,
+    /// Features per token.
+    pub dim: usize,
+    /// Tokens kept in every sample.
+    pub kept_per_sample: usize,
+    /// Mean over samples of each sample's f(S).
+    pub mean_objective: f64,
+    /// Captions extended with detected classes (0 without --captions).
+    pub captions_extended: usize,
+    /// The backend that solved the samples.
+    pub backend: String,
+    /// What the run did on the GPU (`null` on the CPU).
+    pub gpu: Option<crate::report::GpuCounters>,
+    /// Seconds from the start to the outputs staged.
+    pub seconds: f64,
 }
 
 /// Parses `HxW`.
@@ -142,6 +170,7 @@ pub fn tokens(args: &TokensArgs) -> Result<()> {
     refuse_ineffective(args)?;
     let mut paths = vec![("out", args.out.as_path())];
     paths.extend(args.captions_out.as_deref().map(|p| ("captions-out", p)));
+    paths.extend(args.report.as_deref().map(|p| ("report", p)));
     check_outputs(&paths, args.force)?;
     let features = MappedMatrix::open_rows(&args.features)?;
     let (n, t, d) = match features.shape() {
@@ -208,7 +237,8 @@ pub fn tokens(args: &TokensArgs) -> Result<()> {
         .map(|g| parse_grid(g, args.grid_weight.unwrap_or(0.1)))
         .transpose()?;
     config.solver.iterations = args.iterations;
-    let selector = TokenSelector::with_backend(config, open_backend(args.backend, args.quiet)?)?;
+    let backend = open_backend(args.backend, args.quiet)?;
+    let selector = TokenSelector::with_backend(config, backend.clone())?;
     selector.validate(n, t, d, saliency.view())?;
     let bars = Bars::new(args.quiet);
     let selection = selector.select_with(
@@ -245,9 +275,25 @@ pub fn tokens(args: &TokensArgs) -> Result<()> {
         staged.push(outputs::stage(out, jsonl.as_bytes())?);
         extended = *count;
     }
+    let mean_f = selection.objective.iter().sum::<f64>() / n as f64;
+    if let Some(path) = &args.report {
+        let report = TokensReport {
+            version: env!("CARGO_PKG_VERSION"),
+            n,
+            tokens: t,
+            dim: d,
+            kept_per_sample: selection.kept_per_sample,
+            mean_objective: mean_f,
+            captions_extended: extended,
+            backend: backend.name(),
+            gpu: backend.counters().map(Into::into),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        let json = serde_json::to_string_pretty(&report).expect("a report always serialises");
+        staged.push(outputs::stage(path, json.as_bytes())?);
+    }
     outputs::commit(staged, overwrite(args.force))?;
     if !args.quiet {
-        let mean_f = selection.objective.iter().sum::<f64>() / n as f64;
         crate::errln!(
             "kept {} of {t} tokens in each of {n} samples, mean f(S) = {mean_f:.4}, {extended} captions extended, {:.2} s → {}",
             selection.kept_per_sample,
