@@ -42,10 +42,14 @@ pub const DEFAULT_TRAIN_ITERATIONS: usize = 10;
 /// Training rows per centroid: the sample is `min(n, 40 · nlist)` rows (SPEC §1.3).
 pub const TRAIN_ROWS_PER_LIST: usize = 40;
 
-/// `auto` searches exactly below this many rows and with IVF from it on. Measured with
-/// `cargo bench --bench ivf` on the 2-core reference machine (BENCHMARKS.md, "IVF kNN graph"):
-/// at 20,000 × 64 IVF at the defaults is already faster than the exact kernel.
-pub const AUTO_IVF_MIN_ROWS: usize = 20_000;
+/// `auto` searches exactly up to this many rows and with IVF above. Measured with
+/// `cargo bench -p infoprune --bench ivf` on the 2-core reference machine (BENCHMARKS.md, "IVF
+/// kNN graph"), 64-d clustered data: at 10,000 and 20,000 rows IVF at the defaults is about 2×
+/// faster but finds only 84% and 91% of the neighbours (matching the exact recall needs nprobe 16,
+/// and is then barely faster at 10,000); at 50,000 rows it is 4.4× faster at recall 0.978. The
+/// cut sits at 50,000, which is also the default partition size, so partitions are always searched
+/// exactly under `auto`.
+pub const AUTO_EXACT_MAX_ROWS: usize = 50_000;
 
 /// Query rows per block of the search (as the exact kernel's row blocks).
 const BLOCK_ROWS: usize = 256;
@@ -191,7 +195,7 @@ pub enum KnnSearch {
     Exact,
     /// The inverted file with these options.
     Ivf(IvfParams),
-    /// Exact below [`AUTO_IVF_MIN_ROWS`] rows, IVF with these options from there on (default).
+    /// Exact up to [`AUTO_EXACT_MAX_ROWS`] rows, IVF with these options above (default).
     Auto(IvfParams),
 }
 
@@ -230,7 +234,7 @@ impl KnnSearch {
         match self {
             KnnSearch::Exact => Ok(ResolvedSearch::Exact),
             KnnSearch::Ivf(p) => Ok(ResolvedSearch::Ivf(p.resolve(n)?)),
-            KnnSearch::Auto(p) if n >= AUTO_IVF_MIN_ROWS => Ok(ResolvedSearch::Ivf(p.resolve(n)?)),
+            KnnSearch::Auto(p) if n > AUTO_EXACT_MAX_ROWS => Ok(ResolvedSearch::Ivf(p.resolve(n)?)),
             KnnSearch::Auto(_) => Ok(ResolvedSearch::Exact),
         }
     }
@@ -871,6 +875,136 @@ fn search_block(index: &IvfIndex, a: usize, b: usize, m: usize) -> Vec<Vec<(u32,
     tops.into_iter().map(TopM::into_sorted).collect()
 }
 
+/// Partitions of at most `max_size` rows made of whole IVF lists (SPEC §1.4), as ranges of
+/// positions of the index (see [`IvfIndex::order`]): near neighbours share a list or a nearby
+/// one, so they stay together. Greedy and deterministic: the first list not yet placed opens a
+/// partition, which then takes the remaining lists whose centroids are most similar to that
+/// list's (ties to the smaller list) as long as they fit; a list larger than `max_size` is cut
+/// into equal runs of its rows (ascending), each a partition of its own. Empty lists are skipped.
+///
+/// # Errors
+/// [`CoreError::InvalidParameter`] naming `partition-size` when `max_size = 0`.
+pub fn group_lists(index: &IvfIndex, max_size: usize) -> Result<Vec<Vec<std::ops::Range<usize>>>> {
+    if max_size == 0 {
+        return Err(CoreError::InvalidParameter {
+            name: "partition-size",
+            value: "0".into(),
+            reason: "a partition must hold at least one sample",
+        });
+    }
+    let d = index.d;
+    let nlist = index.nlist();
+    let mut out: Vec<Vec<std::ops::Range<usize>>> = Vec::new();
+    let mut placed = vec![false; nlist];
+    for l in 0..nlist {
+        let r = index.list_range(l);
+        if r.is_empty() {
+            placed[l] = true;
+        } else if r.len() > max_size {
+            placed[l] = true;
+            let parts = r.len().div_ceil(max_size);
+            let (base, extra) = (r.len() / parts, r.len() % parts);
+            let mut start = r.start;
+            for p in 0..parts {
+                let len = base + usize::from(p < extra);
+                out.push(vec![start..start + len]);
+                start += len;
+            }
+        }
+    }
+    for seed in 0..nlist {
+        if placed[seed] {
+            continue;
+        }
+        placed[seed] = true;
+        let mut size = index.list_range(seed).len();
+        let mut group = vec![index.list_range(seed)];
+        let c = &index.centroids[seed * d..(seed + 1) * d];
+        let mut near: Vec<(f64, usize)> = (0..nlist)
+            .filter(|&l| !placed[l])
+            .map(|l| {
+                let o = &index.centroids[l * d..(l + 1) * d];
+                (c.iter().zip(o).map(|(&a, &b)| a as f64 * b as f64).sum(), l)
+            })
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, l) in near {
+            let len = index.list_range(l).len();
+            if size + len <= max_size {
+                placed[l] = true;
+                size += len;
+                group.push(index.list_range(l));
+            }
+            if size == max_size {
+                break;
+            }
+        }
+        group.sort_by_key(|r| r.start);
+        out.push(group);
+    }
+    Ok(out)
+}
+
+/// The IVF neighbour lists of the rows at `ranges` (one partition of [`group_lists`]) restricted
+/// to the partition: neighbours are searched among each row's probed lists as in [`ivf_lists`],
+/// then those outside the partition are dropped and counted. `local[row]` is each row's index
+/// inside its partition and `part[row]` its partition, `id` this one's. Returns the lists in
+/// local order (rows of the partition ascending) with local column indices, and the number of
+/// dropped (cut) neighbour entries.
+pub fn partition_lists(
+    index: &IvfIndex,
+    ranges: &[std::ops::Range<usize>],
+    neighbors: usize,
+    id: u32,
+    part: &[u32],
+    local: &[u32],
+) -> (Vec<Vec<(u32, f32)>>, usize) {
+    let m = neighbors.min(index.n.saturating_sub(1));
+    let size: usize = ranges.iter().map(|r| r.len()).sum();
+    let mut out: Vec<Vec<(u32, f32)>> = vec![Vec::new(); size];
+    if m == 0 {
+        return (out, 0);
+    }
+    let blocks: Vec<(usize, usize)> = ranges
+        .iter()
+        .flat_map(|r| {
+            let end = r.end;
+            (r.start..r.end)
+                .step_by(BLOCK_ROWS)
+                .map(move |a| (a, (a + BLOCK_ROWS).min(end)))
+        })
+        .collect();
+    let per_block: Vec<(Vec<(usize, Vec<(u32, f32)>)>, usize)> = blocks
+        .par_iter()
+        .map(|&(a, b)| {
+            let mut cut = 0;
+            let lists = search_block(index, a, b, m)
+                .into_iter()
+                .zip(a..b)
+                .map(|(list, p)| {
+                    let before = list.len();
+                    let kept: Vec<(u32, f32)> = list
+                        .into_iter()
+                        .filter(|&(j, _)| part[j as usize] == id)
+                        .map(|(j, v)| (local[j as usize], v))
+                        .collect();
+                    cut += before - kept.len();
+                    (local[index.order[p] as usize] as usize, kept)
+                })
+                .collect();
+            (lists, cut)
+        })
+        .collect();
+    let mut cut = 0;
+    for (lists, c) in per_block {
+        cut += c;
+        for (i, list) in lists {
+            out[i] = list;
+        }
+    }
+    (out, cut)
+}
+
 /// The graph `search` gives on `n = embeddings.nrows()` rows, built on `backend`: the exact
 /// search through [`crate::backend::Backend::knn_graph`] (unchanged), IVF through
 /// [`crate::backend::Backend::ivf_knn_graph`].
@@ -999,7 +1133,10 @@ mod tests {
                 assert!((g.1 - c.1).abs() <= 1e-5, "row {i}: {g:?} vs {c:?}");
             }
         }
-        assert!(restricted > index.n() * 9 / 10, "{restricted} rows restricted");
+        assert!(
+            restricted > index.n() * 9 / 10,
+            "{restricted} rows restricted"
+        );
         // Every row is in its own list, first among its probes, probes distinct.
         for i in 0..index.n() {
             let own = index.list_of(i);
@@ -1141,6 +1278,121 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn groups_of_whole_lists_and_the_edges_they_cut() {
+        let e = clustered(8000, 8, 40, 0.3, 13);
+        let index = IvfIndex::build(e.view(), &settings(60, 4)).unwrap();
+        let n = index.n();
+        let full = ivf_lists(&index, 10, &Silent);
+        for max_size in [1usize, 700, 2500, n] {
+            let groups = group_lists(&index, max_size).unwrap();
+            let mut part = vec![u32::MAX; n];
+            let mut local = vec![0u32; n];
+            let mut members: Vec<Vec<usize>> = Vec::new();
+            for (g, ranges) in groups.iter().enumerate() {
+                let mut rows: Vec<usize> = ranges
+                    .iter()
+                    .flat_map(|r| index.order()[r.clone()].iter().map(|&i| i as usize))
+                    .collect();
+                rows.sort_unstable();
+                assert!(!rows.is_empty() && rows.len() <= max_size);
+                for (li, &i) in rows.iter().enumerate() {
+                    assert_eq!(part[i], u32::MAX, "row {i} in two partitions");
+                    part[i] = g as u32;
+                    local[i] = li as u32;
+                }
+                members.push(rows);
+            }
+            assert!(part.iter().all(|&p| p != u32::MAX), "a row in no partition");
+            // Whole lists stay together unless a list alone exceeds the size.
+            for l in 0..index.nlist() {
+                let list = index.list(l);
+                if list.len() <= max_size && !list.is_empty() {
+                    assert!(list
+                        .iter()
+                        .all(|&i| part[i as usize] == part[list[0] as usize]));
+                }
+            }
+            let mut total_cut = 0;
+            for (g, ranges) in groups.iter().enumerate() {
+                let (lists, cut) = partition_lists(&index, ranges, 10, g as u32, &part, &local);
+                total_cut += cut;
+                // Exactly the global lists with the outside neighbours dropped.
+                for (li, &i) in members[g].iter().enumerate() {
+                    let want: Vec<(u32, f32)> = full[i]
+                        .iter()
+                        .filter(|&&(j, _)| part[j as usize] == g as u32)
+                        .map(|&(j, v)| (local[j as usize], v))
+                        .collect();
+                    assert_eq!(lists[li], want, "row {i}");
+                }
+            }
+            let crossing: usize = (0..n)
+                .map(|i| {
+                    full[i]
+                        .iter()
+                        .filter(|&&(j, _)| part[j as usize] != part[i])
+                        .count()
+                })
+                .sum();
+            assert_eq!(total_cut, crossing);
+            if max_size == n {
+                assert_eq!((groups.len(), total_cut), (1, 0));
+            }
+            if max_size == 1 {
+                assert_eq!(total_cut, full.iter().map(Vec::len).sum::<usize>());
+            }
+        }
+        assert!(matches!(
+            group_lists(&index, 0).unwrap_err(),
+            CoreError::InvalidParameter {
+                name: "partition-size",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn selector_runs_the_configured_search() {
+        use crate::select::{SelectConfig, Selector};
+        let e = clustered(2000, 8, 10, 0.4, 14);
+        let run = |search: KnnSearch| {
+            let selector = Selector::new(SelectConfig::new(200).search(search)).unwrap();
+            let prepared = selector.prepare(e.view(), None, None, &Silent).unwrap();
+            let info = prepared.search.unwrap();
+            let sel = prepared
+                .select(selector.config(), selector.config().method, &Silent)
+                .unwrap();
+            (bits(&prepared.graph), info, sel.indices)
+        };
+        let exact = run(KnnSearch::Exact);
+        assert_eq!(exact.1, SearchInfo::exact());
+        // auto below the crossover is the exact search, bit for bit.
+        assert_eq!(run(KnnSearch::default()), exact);
+        let all = IvfParams {
+            nlist: Some(16),
+            nprobe: Some(16),
+            recall_sample: 100,
+            ..IvfParams::default()
+        };
+        let ivf = run(KnnSearch::Ivf(all));
+        assert_eq!((&ivf.0, &ivf.2), (&exact.0, &exact.2));
+        assert_eq!(ivf.1.recall.unwrap().recall, 1.0);
+        assert!(matches!(
+            ivf.1.search,
+            ResolvedSearch::Ivf(IvfSettings {
+                nlist: 16,
+                nprobe: 16,
+                ..
+            })
+        ));
+        let bad = SelectConfig::new(10).search(KnnSearch::Ivf(IvfParams {
+            nprobe: Some(0),
+            ..IvfParams::default()
+        }));
+        assert_eq!(invalid(Selector::new(bad)), "nprobe");
+    }
+
     fn invalid(result: Result<impl std::fmt::Debug>) -> &'static str {
         match result.unwrap_err() {
             CoreError::InvalidParameter { name, .. } => name,
@@ -1172,11 +1424,11 @@ mod tests {
         // auto: exact below the crossover, IVF from it on, with the options checked then.
         let auto = KnnSearch::Auto(p(None, None, 0));
         assert_eq!(
-            auto.resolve(AUTO_IVF_MIN_ROWS - 1).unwrap(),
+            auto.resolve(AUTO_EXACT_MAX_ROWS).unwrap(),
             ResolvedSearch::Exact
         );
         assert!(matches!(
-            auto.resolve(AUTO_IVF_MIN_ROWS).unwrap(),
+            auto.resolve(AUTO_EXACT_MAX_ROWS + 1).unwrap(),
             ResolvedSearch::Ivf(IvfSettings { nprobe: 8, .. })
         ));
         assert_eq!(KnnSearch::Exact.resolve(10).unwrap(), ResolvedSearch::Exact);

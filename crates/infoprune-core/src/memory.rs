@@ -49,6 +49,54 @@ pub fn estimate(n: u64, d: u64, itemsize: u64, neighbors: u64, threads: u64) -> 
     }
 }
 
+/// Estimate for the IVF path (SPEC §1.3) over `n × d` embeddings: as [`estimate`] with the
+/// index (the normalised rows in list order, row ids, `nprobe` probes per row, the centroids and
+/// the training sample) in place of the normalised copy, the per-row list overhead of the search
+/// and its per-thread tiles (query block, similarity tile, centroid scores).
+pub fn estimate_ivf(
+    n: u64,
+    d: u64,
+    itemsize: u64,
+    neighbors: u64,
+    threads: u64,
+    nlist: u64,
+    nprobe: u64,
+) -> MemoryEstimate {
+    let exact = estimate(n, d, itemsize, neighbors, threads);
+    let f32s = |count: u64| count.saturating_mul(4);
+    let index = f32s(n.saturating_mul(d))
+        .saturating_add(f32s(n.saturating_mul(nprobe.saturating_add(2))))
+        .saturating_add(f32s(nlist.saturating_mul(d)))
+        .saturating_add(f32s(
+            (crate::ivf::TRAIN_ROWS_PER_LIST as u64)
+                .saturating_mul(nlist)
+                .min(n)
+                .saturating_mul(d),
+        ));
+    // Each row's list is its own allocation (a 24-byte header besides its entries).
+    let lists = n.saturating_mul(neighbors.saturating_mul(8).saturating_add(24));
+    let csr = n.saturating_mul(neighbors).saturating_mul(2 * 8 * 2);
+    let indptr = n.saturating_add(1).saturating_mul(8);
+    let per_thread = KNN_TILE_BYTES
+        .saturating_add(256u64.saturating_mul(d).saturating_mul(4))
+        .saturating_add(1 << 22);
+    let tiles = threads.max(1).saturating_mul(per_thread);
+    let graph = index
+        .saturating_add(lists)
+        .saturating_add(csr)
+        .saturating_add(indptr)
+        .saturating_add(tiles);
+    MemoryEstimate {
+        input: exact.input,
+        graph,
+        solver: exact.solver,
+        peak: exact
+            .input
+            .saturating_add(graph)
+            .saturating_add(exact.solver),
+    }
+}
+
 /// `bytes` as a short human-readable size (`1.5 GiB`).
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -116,5 +164,24 @@ mod tests {
         assert!(est.peak >= est.input + est.graph);
         // Absurd shapes saturate instead of overflowing.
         assert_eq!(estimate(u64::MAX, u64::MAX, 8, 10, 2).peak, u64::MAX);
+        assert_eq!(
+            estimate_ivf(u64::MAX, u64::MAX, 8, 10, 2, 9, 8).peak,
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn ivf_estimate_covers_the_index_and_the_graph() {
+        use crate::ivf::{ivf_knn_graph, IvfIndex, IvfParams};
+        let n = 6000;
+        let e = Array2::from_shape_fn((n, 16), |(i, j)| ((i * 31 + j * 17) % 97) as f32);
+        let s = IvfParams::default().resolve(n).unwrap();
+        let index = IvfIndex::build(e.view(), &s).unwrap();
+        let (graph, _) = ivf_knn_graph(e.view(), &KnnConfig::default(), &s, &Silent).unwrap();
+        let built = (index.bytes() + graph.nnz() * 8 + (n + 1) * 8) as u64;
+        let est = estimate_ivf(n as u64, 16, 4, 10, 2, s.nlist as u64, s.nprobe as u64);
+        assert!(est.graph >= built, "{} < {}", est.graph, built);
+        assert_eq!(est.input, estimate(n as u64, 16, 4, 10, 2).input);
+        assert_eq!(est.peak, est.input + est.graph + est.solver);
     }
 }
