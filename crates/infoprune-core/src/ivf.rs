@@ -896,18 +896,18 @@ pub fn group_lists(index: &IvfIndex, max_size: usize) -> Result<Vec<Vec<std::ops
     let nlist = index.nlist();
     let mut out: Vec<Vec<std::ops::Range<usize>>> = Vec::new();
     let mut placed = vec![false; nlist];
-    for l in 0..nlist {
+    for (l, placed) in placed.iter_mut().enumerate() {
         let r = index.list_range(l);
         if r.is_empty() {
-            placed[l] = true;
+            *placed = true;
         } else if r.len() > max_size {
-            placed[l] = true;
+            *placed = true;
             let parts = r.len().div_ceil(max_size);
             let (base, extra) = (r.len() / parts, r.len() % parts);
             let mut start = r.start;
             for p in 0..parts {
                 let len = base + usize::from(p < extra);
-                out.push(vec![start..start + len]);
+                out.push(std::iter::once(start..start + len).collect());
                 start += len;
             }
         }
@@ -974,7 +974,9 @@ pub fn partition_lists(
                 .map(move |a| (a, (a + BLOCK_ROWS).min(end)))
         })
         .collect();
-    let per_block: Vec<(Vec<(usize, Vec<(u32, f32)>)>, usize)> = blocks
+    // Per block: (local row, its restricted list) pairs and the entries cut.
+    type BlockLists = (Vec<(usize, Vec<(u32, f32)>)>, usize);
+    let per_block: Vec<BlockLists> = blocks
         .par_iter()
         .map(|&(a, b)| {
             let mut cut = 0;
