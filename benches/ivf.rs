@@ -52,10 +52,17 @@ fn main() {
     println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for &n in &sizes {
         let e = clustered(n, d, (n / 500).max(2), 0.6, 1);
-        let start = Instant::now();
-        let exact = knn_graph(e.view(), &config, &Silent).unwrap();
-        let exact_s = start.elapsed().as_secs_f64();
-        println!("| {n} | exact | – | – | – | {exact_s:.2} | {exact_s:.2} | 1 | 1.0 |");
+        // The exact graph of 10^6 rows takes a quarter of an hour on two cores: timed up to
+        // 200,000 rows only.
+        let exact_s = (n <= 200_000).then(|| {
+            let start = Instant::now();
+            let exact = knn_graph(e.view(), &config, &Silent).unwrap();
+            assert!(exact.nnz() > 0);
+            start.elapsed().as_secs_f64()
+        });
+        if let Some(s) = exact_s {
+            println!("| {n} | exact | – | – | – | {s:.2} | {s:.2} | 1 | 1.0 |");
+        }
         for nprobe in [None, Some(4), Some(16)] {
             let params = IvfParams {
                 nprobe,
@@ -73,14 +80,14 @@ fn main() {
             let start = Instant::now();
             let graph = symmetrize_lists(n, lists, Symmetrize::Max).unwrap();
             let total = index_s + search_s + start.elapsed().as_secs_f64();
-            assert!(graph.nnz() > 0 && exact.nnz() > 0);
+            assert!(graph.nnz() > 0);
             println!(
-                "| {n} | ivf | {} | {}{} | {index_s:.2} | {search_s:.2} | {total:.2} | {:.4} | {:.1} |",
+                "| {n} | ivf | {} | {}{} | {index_s:.2} | {search_s:.2} | {total:.2} | {:.4} | {} |",
                 settings.nlist,
                 settings.nprobe,
                 if nprobe.is_none() { " (default)" } else { "" },
                 recall.recall,
-                exact_s / total
+                exact_s.map_or("–".to_string(), |s| format!("{:.1}", s / total))
             );
         }
     }
