@@ -78,10 +78,16 @@ proptest! {
     /// ⌈ρT⌉ for ρ = a/10^s is the least c with c·10^s ≥ a·T, whether ρ arrives as the text the
     /// user typed or as the f64 a library caller passes.
     #[test]
-    fn token_budgets_are_exact(a in 1u64..=10_000, s in 0u32..=4, t in 1usize..5_000) {
+    fn token_budgets_are_exact(raw in 1u64..=10_000, s in 0u32..=4, t in 1usize..5_000) {
         let scale = 10u64.pow(s);
-        prop_assume!(a <= scale);
-        let text = if s == 0 { a.to_string() } else { format!("0.{:0width$}", a, width = s as usize) };
+        // Every numerator 1..=10^s, without rejecting draws.
+        let a = (raw - 1) % scale + 1;
+        // a = 10^s is ρ = 1, which has no "0.…" form with s digits.
+        let text = if s == 0 || a == scale {
+            (a / scale).to_string()
+        } else {
+            format!("0.{:0width$}", a, width = s as usize)
+        };
         let exact = (a as u128 * t as u128).div_ceil(scale as u128) as usize;
         let parsed: Fraction = text.parse().unwrap();
         prop_assert_eq!(parsed.ceil_times(t).clamp(1, t), exact.clamp(1, t));

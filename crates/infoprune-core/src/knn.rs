@@ -201,9 +201,9 @@ fn compute_lists(
 /// A candidate neighbour, ordered so that the *worse* candidate is the greater one: the max-heap's
 /// top is then the entry to evict.
 #[derive(Debug, Clone, Copy)]
-struct Candidate {
-    sim: f32,
-    index: u32,
+pub(crate) struct Candidate {
+    pub(crate) sim: f32,
+    pub(crate) index: u32,
 }
 
 impl Ord for Candidate {

@@ -12,7 +12,8 @@
 //! with `s` the importance scores and `K` a sparse, symmetric, non-negative kNN similarity.
 //!
 //! - [`csr`]: the validated sparse similarity type and its products.
-//! - [`knn`]: the exact kNN graph built from embeddings.
+//! - [`knn`]: the exact kNN graph built from embeddings; [`ivf`]: the inverted-file (IVF) kNN graph
+//!   for millions of rows, and the search choice (exact, IVF, auto).
 //! - [`importance`]: score normalisation, representativeness, the noise cutoff and the default `α`.
 //! - [`objective`]: `f(S)` and the relaxed `f(x)`.
 //! - [`projection`]: projection onto the capped simplex.
@@ -48,6 +49,7 @@ pub mod fraction;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod importance;
+pub mod ivf;
 pub mod knn;
 pub mod memory;
 pub mod objective;

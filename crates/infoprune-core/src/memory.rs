@@ -49,6 +49,88 @@ pub fn estimate(n: u64, d: u64, itemsize: u64, neighbors: u64, threads: u64) -> 
     }
 }
 
+/// Bytes of an IVF index over `n × d` rows (see [`crate::ivf::IvfIndex`]): the normalised rows
+/// in list order, row ids, `nprobe` probes and the list of each row, the centroids and the
+/// training sample.
+fn ivf_index_bytes(n: u64, d: u64, nlist: u64, nprobe: u64) -> u64 {
+    let f32s = |count: u64| count.saturating_mul(4);
+    let train = (crate::ivf::TRAIN_ROWS_PER_LIST as u64)
+        .saturating_mul(nlist)
+        .min(n);
+    f32s(n.saturating_mul(d))
+        .saturating_add(f32s(n.saturating_mul(nprobe.saturating_add(2))))
+        .saturating_add(f32s(nlist.saturating_mul(d)))
+        .saturating_add(f32s(train.saturating_mul(d)))
+}
+
+/// Bytes of the IVF search's output over `rows` rows and its scratch on `threads` threads: each
+/// row's list (its own allocation, a 24-byte header besides its entries), the symmetric CSR
+/// with its transposed copy, and per thread a similarity tile, a query block and centroid scores.
+fn ivf_graph_bytes(rows: u64, d: u64, neighbors: u64, threads: u64) -> u64 {
+    let lists = rows.saturating_mul(neighbors.saturating_mul(8).saturating_add(24));
+    let csr = rows.saturating_mul(neighbors).saturating_mul(2 * 8 * 2);
+    let indptr = rows.saturating_add(1).saturating_mul(8);
+    let per_thread = KNN_TILE_BYTES
+        .saturating_add(256u64.saturating_mul(d).saturating_mul(4))
+        .saturating_add(1 << 22);
+    lists
+        .saturating_add(csr)
+        .saturating_add(indptr)
+        .saturating_add(threads.max(1).saturating_mul(per_thread))
+}
+
+/// Estimate for the IVF path (SPEC §1.3) over `n × d` embeddings, one problem over all rows: as
+/// [`estimate`] with the IVF index in place of the normalised copy and the IVF search's lists
+/// and scratch.
+pub fn estimate_ivf(
+    n: u64,
+    d: u64,
+    itemsize: u64,
+    neighbors: u64,
+    threads: u64,
+    nlist: u64,
+    nprobe: u64,
+) -> MemoryEstimate {
+    let exact = estimate(n, d, itemsize, neighbors, threads);
+    let graph = ivf_index_bytes(n, d, nlist, nprobe)
+        .saturating_add(ivf_graph_bytes(n, d, neighbors, threads));
+    MemoryEstimate {
+        input: exact.input,
+        graph,
+        solver: exact.solver,
+        peak: exact
+            .input
+            .saturating_add(graph)
+            .saturating_add(exact.solver),
+    }
+}
+
+/// Estimate for the IVF path when the one global problem does not fit and groups of whole IVF
+/// lists are solved a batch of `batch_rows` rows at a time: the input and the global index as in
+/// [`estimate_ivf`], the graphs and the solver state of one batch.
+#[allow(clippy::too_many_arguments)]
+pub fn estimate_ivf_partitioned(
+    n: u64,
+    d: u64,
+    itemsize: u64,
+    neighbors: u64,
+    threads: u64,
+    nlist: u64,
+    nprobe: u64,
+    batch_rows: u64,
+) -> MemoryEstimate {
+    let input = estimate(n, d, itemsize, neighbors, threads).input;
+    let solver = estimate(batch_rows, d, itemsize, neighbors, threads).solver;
+    let graph = ivf_index_bytes(n, d, nlist, nprobe)
+        .saturating_add(ivf_graph_bytes(batch_rows, d, neighbors, threads));
+    MemoryEstimate {
+        input,
+        graph,
+        solver,
+        peak: input.saturating_add(graph).saturating_add(solver),
+    }
+}
+
 /// `bytes` as a short human-readable size (`1.5 GiB`).
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -116,5 +198,33 @@ mod tests {
         assert!(est.peak >= est.input + est.graph);
         // Absurd shapes saturate instead of overflowing.
         assert_eq!(estimate(u64::MAX, u64::MAX, 8, 10, 2).peak, u64::MAX);
+        assert_eq!(
+            estimate_ivf(u64::MAX, u64::MAX, 8, 10, 2, 9, 8).peak,
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn ivf_estimate_covers_the_index_and_the_graph() {
+        use crate::ivf::{ivf_knn_graph, IvfIndex, IvfParams};
+        let n = 6000;
+        let e = Array2::from_shape_fn((n, 16), |(i, j)| ((i * 31 + j * 17) % 97) as f32);
+        let s = IvfParams::default().resolve(n).unwrap();
+        let index = IvfIndex::build(e.view(), &s).unwrap();
+        let (graph, _) = ivf_knn_graph(e.view(), &KnnConfig::default(), &s, &Silent).unwrap();
+        let built = (index.bytes() + graph.nnz() * 8 + (n + 1) * 8) as u64;
+        let est = estimate_ivf(n as u64, 16, 4, 10, 2, s.nlist as u64, s.nprobe as u64);
+        assert!(est.graph >= built, "{} < {}", est.graph, built);
+        assert_eq!(est.input, estimate(n as u64, 16, 4, 10, 2).input);
+        assert_eq!(est.peak, est.input + est.graph + est.solver);
+        // Solving a batch at a time keeps the index but only a batch's graph and solver state.
+        let part = estimate_ivf_partitioned(n as u64, 16, 4, 10, 2, s.nlist as u64, 8, 1000);
+        assert!(part.peak < est.peak);
+        assert_eq!(part.input, est.input);
+        assert!(part.graph >= index.bytes() as u64);
+        assert_eq!(
+            estimate_ivf_partitioned(n as u64, 16, 4, 10, 2, s.nlist as u64, 8, n as u64),
+            est
+        );
     }
 }

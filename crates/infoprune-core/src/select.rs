@@ -11,6 +11,7 @@ use crate::error::{CoreError, Result};
 use crate::importance::{
     compose_importance, AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization,
 };
+use crate::ivf::{search_graph, KnnSearch, SearchInfo};
 use crate::knn::{validate_embeddings, KnnConfig};
 use crate::objective::objective;
 use crate::progress::{Progress, Silent};
@@ -34,6 +35,9 @@ pub struct SelectConfig {
     pub solver: RelaxedSolver,
     /// The similarity graph.
     pub knn: KnnConfig,
+    /// How the graph is searched: exact, IVF, or `auto` (default: exact up to
+    /// [`crate::ivf::AUTO_EXACT_MAX_ROWS`] rows, IVF above).
+    pub search: KnnSearch,
     /// How raw scores are normalised.
     pub normalization: ScoreNormalization,
     /// Weight of the degree (typicality) term.
@@ -63,6 +67,7 @@ impl SelectConfig {
             method: Method::default(),
             solver: RelaxedSolver::default(),
             knn: KnnConfig::default(),
+            search: KnnSearch::default(),
             normalization: ScoreNormalization::default(),
             representativeness: Representativeness::default(),
             noise_cutoff: NoiseCutoff::default(),
@@ -89,6 +94,12 @@ impl SelectConfig {
     /// Sets the number of neighbours `m` of the graph.
     pub fn neighbors(mut self, m: usize) -> Self {
         self.knn.neighbors = m;
+        self
+    }
+
+    /// Sets the graph search.
+    pub fn search(mut self, search: KnnSearch) -> Self {
+        self.search = search;
         self
     }
 
@@ -156,6 +167,8 @@ pub struct Prepared {
     pub k: usize,
     /// Seconds spent preparing: `noise`, `graph`, `importance`.
     pub timings: Timings,
+    /// The search that built the graph and its measured recall (`None` for a given graph).
+    pub search: Option<SearchInfo>,
 }
 
 /// Per-sample inputs that only some methods need, indexed like the original data (before the
@@ -215,6 +228,7 @@ impl Selector {
         config.representativeness.validate()?;
         config.noise_cutoff.validate()?;
         config.alpha.validate()?;
+        config.search.validate()?;
         config.solver_params.clone().check()?;
         if !(0.0..=1.0).contains(&config.sims_class_fraction) {
             return Err(CoreError::InvalidParameter {
@@ -293,18 +307,23 @@ impl Selector {
 
         let mut timings = Timings::default();
         let (dropped_noisy, rows) = self.drop_noisy(n, noise, &mut timings)?;
-        let graph = timings.time("graph", || {
+        let backend = self.backend.as_ref();
+        let (graph, search) = timings.time("graph", || {
             if rows.len() == n {
-                self.backend.knn_graph(embeddings, &config.knn, progress)
+                search_graph(backend, embeddings, &config.knn, &config.search, progress)
             } else {
-                self.backend.knn_graph(
+                search_graph(
+                    backend,
                     embeddings.select(Axis(0), &rows).view(),
                     &config.knn,
+                    &config.search,
                     progress,
                 )
             }
         })?;
-        self.compose(graph, rows, dropped_noisy, scores, n, timings)
+        let mut prepared = self.compose(graph, rows, dropped_noisy, scores, n, timings)?;
+        prepared.search = Some(search);
+        Ok(prepared)
     }
 
     /// [`Selector::prepare`] on a given similarity over all `n` samples instead of a kNN graph
@@ -414,6 +433,7 @@ impl Selector {
             alpha,
             k: config.k,
             timings,
+            search: None,
         })
     }
 }

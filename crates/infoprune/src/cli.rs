@@ -14,6 +14,7 @@ pub use crate::score_command::ScoreArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use infoprune_core::fraction::Fraction;
 use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
+use infoprune_core::ivf::ResolvedSearch;
 use infoprune_core::knn::{KnnConfig, Symmetrize};
 use infoprune_core::memory::{self, human_bytes};
 use infoprune_core::progress::{Progress, Stage};
@@ -274,6 +275,9 @@ pub struct SelectArgs {
     /// How the kNN lists are made symmetric [default: max].
     #[arg(long, value_enum, conflicts_with = "graph")]
     pub symmetrize: Option<SymmetrizeArg>,
+    /// How the kNN graph is searched (--knn, --nlist, --nprobe, --recall-sample).
+    #[command(flatten)]
+    pub knn_search: crate::knn_args::KnnArgs,
     /// Weight γ of typicality in the importance, with scores: `auto` (= pruning ratio) or a
     /// number in [0, 1] [default: auto].
     #[arg(long, value_name = "auto|G", allow_hyphen_values = true)]
@@ -322,10 +326,14 @@ pub struct SelectArgs {
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
-    /// How the dataset is cut into independent partitions [default: random].
+    /// How the dataset is cut into independent partitions [default: with an IVF graph, one
+    /// problem over all samples, or groups of whole IVF lists when that does not fit
+    /// --max-memory; with the exact search, random].
     #[arg(long, value_enum, conflicts_with = "graph")]
     pub partition: Option<PartitionArg>,
-    /// Largest partition (each gets its own kNN graph and problem) [default: 50000].
+    /// Largest partition (each gets its own kNN graph and problem) [default: 50000]. With an IVF
+    /// graph and no --partition, partitions are only made when one global problem does not fit
+    /// --max-memory; this then bounds the groups of IVF lists.
     #[arg(long, conflicts_with = "graph", allow_negative_numbers = true)]
     pub partition_size: Option<usize>,
     /// Keep each class's share of the budget exactly (needs --labels): every partition is split by
@@ -432,6 +440,7 @@ impl SelectArgs {
             .solver(self.solver.map_or(defaults.solver, RelaxedSolver::from))
             .seed(self.seed);
         config.knn = knn_config(self.neighbors, self.symmetrize);
+        config.search = self.knn_search.search(self.seed)?;
         config.normalization = match self.normalize {
             None => defaults.normalization,
             Some(NormalizeArg::Minmax) => ScoreNormalization::MinMax,
@@ -741,19 +750,36 @@ fn check_memory(args: &SelectArgs, embeddings: &Path) -> Result<u64> {
         _ => return Ok(0),
     };
     let threads = rayon::current_num_threads() as u64;
-    let estimate = memory::estimate(
-        n,
-        d,
+    let (itemsize, m) = (
         header.dtype.itemsize() as u64,
         knn_config(args.neighbors, args.symmetrize).neighbors as u64,
-        threads,
     );
-    if let Some(text) = &args.max_memory {
-        let limit = memory::parse_bytes(text).ok_or_else(|| {
-            Error::Usage(format!(
-                "--max-memory must be a size such as 512M or 4G, found '{text}'"
-            ))
-        })?;
+    let mut estimate = memory::estimate(n, d, itemsize, m, threads);
+    let limit = args
+        .max_memory
+        .as_deref()
+        .map(|text| {
+            memory::parse_bytes(text).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--max-memory must be a size such as 512M or 4G, found '{text}'"
+                ))
+            })
+        })
+        .transpose()?;
+    let (_, resolved) = args.knn_search.resolve(args.seed, n as usize)?;
+    if let (ResolvedSearch::Ivf(s), true) = (resolved, global_layout(args)) {
+        // One problem over all n if it fits, else groups of whole IVF lists solved a batch at a
+        // time (the pipeline makes the same choice from the same estimate).
+        let (nlist, nprobe) = (s.nlist as u64, s.nprobe as u64);
+        estimate = memory::estimate_ivf(n, d, itemsize, m, threads, nlist, nprobe);
+        if limit.is_some_and(|limit| estimate.peak > limit) {
+            let batch_rows = n.min(partition_size(args) as u64 * 4 * threads.max(1));
+            estimate = memory::estimate_ivf_partitioned(
+                n, d, itemsize, m, threads, nlist, nprobe, batch_rows,
+            );
+        }
+    }
+    if let Some(limit) = limit {
         if estimate.peak > limit {
             return Err(Error::Usage(format!(
                 "estimated peak memory {} (input {}, graph {}, solver {}) exceeds --max-memory {}",
@@ -913,6 +939,28 @@ pub fn select(args: &SelectArgs) -> Result<()> {
     }
 }
 
+/// Whether the SPEC §1.4 layout applies (one global problem when the search is IVF and it fits,
+/// else groups of whole IVF lists of at most `--partition-size`): no `--partition` given.
+fn global_layout(args: &SelectArgs) -> bool {
+    args.partition.is_none()
+}
+
+/// `--partition-size` or its default.
+fn partition_size(args: &SelectArgs) -> usize {
+    args.partition_size
+        .unwrap_or(PartitionConfig::default().max_size)
+}
+
+/// The memory budget the pipeline weighs the one global problem against: `--max-memory` less
+/// what a float64 file costs beyond the float32 input the pipeline's estimate counts.
+fn memory_budget(args: &SelectArgs, mapped: &MappedMatrix, itemsize: u64) -> Option<u64> {
+    let limit = args.max_memory.as_deref().and_then(memory::parse_bytes)?;
+    let extra = (mapped.nrows() as u64)
+        .saturating_mul(mapped.ncols() as u64)
+        .saturating_mul(itemsize.saturating_sub(4));
+    Some(limit.saturating_sub(extra))
+}
+
 /// `infoprune select --embeddings E.npy`: partitions, a kNN graph and a problem per partition.
 fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> Result<()> {
     let embeddings_path = args.embeddings.as_deref().ok_or_else(|| {
@@ -946,6 +994,12 @@ fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> R
                 .map_or(default_partition.method, PartitionMethod::from),
             max_size: args.partition_size.unwrap_or(default_partition.max_size),
             seed: args.seed,
+            global: global_layout(args),
+            memory_budget: memory_budget(
+                args,
+                &mapped,
+                npy::read_header(embeddings_path)?.dtype.itemsize() as u64,
+            ),
             ..default_partition
         },
         class_quota: args.class_quota,
@@ -982,6 +1036,13 @@ fn select_with_graph(
     started: Instant,
     bars: &Bars,
 ) -> Result<()> {
+    if args.knn_search.knn != crate::knn_args::KnnArg::Auto || args.knn_search.any_ivf_option() {
+        return Err(Error::Usage(
+            "--knn, --nlist, --nprobe and --recall-sample choose how a kNN graph is searched; \
+             with --graph K.npz none is built"
+                .into(),
+        ));
+    }
     let read_start = Instant::now();
     let graph = crate::npz::read_csr(graph_path)?;
     let n = graph.n();

@@ -11,6 +11,7 @@ use crate::pipeline::Embeddings;
 use crate::progress_bars::Bars;
 use clap::Args;
 use infoprune_core::csr::CsrSimilarity;
+use infoprune_core::ivf::{search_graph, ResolvedSearch};
 use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::CoreError;
 use serde::Serialize;
@@ -29,6 +30,12 @@ pub struct GraphArgs {
     /// How the kNN lists are made symmetric.
     #[arg(long, value_enum, default_value = "max")]
     pub symmetrize: SymmetrizeArg,
+    /// How the graph is searched (--knn, --nlist, --nprobe, --recall-sample).
+    #[command(flatten)]
+    pub knn_search: crate::knn_args::KnnArgs,
+    /// Seed of the IVF training sample and of the recall sample.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Output: the similarity K as a SciPy sparse .npz (CSR, float32; `scipy.sparse.load_npz`).
     #[arg(long, value_name = "K.npz")]
     pub out: PathBuf,
@@ -54,17 +61,30 @@ pub fn graph(args: &GraphArgs) -> Result<()> {
     if n == 0 {
         return Err(CoreError::Empty { what: "embeddings" }.into());
     }
+    let (search, _) = args.knn_search.resolve(args.seed, n)?;
     Embeddings::Mapped(&mapped).check_finite()?;
     let all = mapped.whole()?;
     let backend = open_backend(args.backend, args.quiet)?;
     let config = knn_config(Some(args.neighbors), Some(args.symmetrize));
-    let graph = backend.knn_graph(all.view(), &config, &bars)?;
+    let (graph, info) = search_graph(backend.as_ref(), all.view(), &config, &search, &bars)?;
     bars.start(Stage::Write, 1);
     npz::write_csr(&args.out, &graph, overwrite(args.force))?;
     bars.finish(Stage::Write);
     if !args.quiet {
+        let search = match info.search {
+            ResolvedSearch::Exact => "exact search".to_string(),
+            ResolvedSearch::Ivf(s) => format!(
+                "ivf search (nlist {}, nprobe {}{})",
+                s.nlist,
+                s.nprobe,
+                info.recall.map_or(String::new(), |r| format!(
+                    ", recall@{} {:.4} on {} samples",
+                    config.neighbors, r.recall, r.sampled
+                ))
+            ),
+        };
         crate::errln!(
-            "graph: n = {n}, nnz = {}, m = {}, {} backend, {:.2} s → {}",
+            "graph: n = {n}, nnz = {}, m = {}, {search}, {} backend, {:.2} s → {}",
             graph.nnz(),
             config.neighbors,
             backend.name(),

@@ -29,6 +29,7 @@ pub mod console;
 pub mod demo;
 pub mod error;
 pub mod graph_command;
+pub mod knn_args;
 pub mod npy;
 pub mod npy_map;
 pub mod npz;

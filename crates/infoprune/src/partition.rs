@@ -53,6 +53,17 @@ pub struct PartitionConfig {
     /// Number of Lloyd iterations of [`PartitionMethod::KMeans`] (default 20); it stops earlier
     /// when the assignment no longer changes.
     pub kmeans_iterations: usize,
+    /// SPEC §1.4's layout for a near-global graph: when the graph search comes to IVF over the
+    /// candidate rows, solve **one problem over all of them** if its estimate
+    /// ([`infoprune_core::memory::estimate_ivf`]) fits `memory_budget`, and otherwise cut them
+    /// into groups of whole IVF lists of at most `max_size` rows
+    /// ([`infoprune_core::ivf::group_lists`]) whose graphs are the global IVF lists restricted to
+    /// each group (the cut entries are counted); `method` is then not used. With an exact search
+    /// `method` and `max_size` apply as usual. Default `false` (the partitions are exactly as
+    /// configured); `infoprune select` turns it on unless `--partition` is given.
+    pub global: bool,
+    /// The memory the one global problem may take, in bytes (`None`: no limit), for `global`.
+    pub memory_budget: Option<u64>,
 }
 
 impl Default for PartitionConfig {
@@ -62,6 +73,8 @@ impl Default for PartitionConfig {
             max_size: 50_000,
             seed: 0,
             kmeans_iterations: 20,
+            global: false,
+            memory_budget: None,
         }
     }
 }

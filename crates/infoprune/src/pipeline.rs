@@ -13,6 +13,11 @@ use crate::partition::{
 use infoprune_core::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
 use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::importance::{NoiseCutoff, Representativeness};
+use infoprune_core::ivf::{
+    group_lists, partition_lists, IvfIndex, IvfSettings, Recall, ResolvedSearch, SearchInfo,
+};
+use infoprune_core::knn::symmetrize_lists;
+use infoprune_core::memory;
 use infoprune_core::progress::{Progress, Silent, Stage};
 use infoprune_core::select::{remaining_rows, Extras, Prepared, SelectConfig, Selector};
 use infoprune_core::solver::{Algorithm, Method, SolverParams};
@@ -20,6 +25,7 @@ use infoprune_core::timing::Timings;
 use infoprune_core::CoreError;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -142,6 +148,108 @@ pub struct PartitionStats {
     pub converged: bool,
     /// Swaps its refinement applied.
     pub swaps: usize,
+    /// The search that built its graph (`None` for a given graph or a graph restricted from the
+    /// global IVF lists).
+    pub search: Option<SearchInfo>,
+}
+
+/// How the rows were laid out into problems (SPEC §1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Partitions as [`PartitionConfig`]'s `method` and `max_size` say.
+    Configured,
+    /// One problem over all candidate rows, on the near-global IVF graph.
+    Global,
+    /// Groups of whole IVF lists, each with the global IVF lists restricted to it (the global
+    /// problem did not fit the memory budget).
+    IvfLists,
+}
+
+impl Layout {
+    /// The name reports use: `configured`, `global` or `ivf-lists`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Configured => "configured",
+            Layout::Global => "global",
+            Layout::IvfLists => "ivf-lists",
+        }
+    }
+}
+
+/// The graph search of a whole run, summarised over its partitions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchSummary {
+    /// `exact`, `ivf`, `mixed` (partitions searched differently) or `given` (`select --graph`).
+    pub knn: &'static str,
+    /// Lists of the IVF search, when every IVF partition used the same number.
+    pub nlist: Option<usize>,
+    /// Lists probed per row, likewise.
+    pub nprobe: Option<usize>,
+    /// Recall@m over every sampled row of every partition that measured it.
+    pub recall: Option<Recall>,
+}
+
+impl SearchSummary {
+    /// The summary of a given graph.
+    pub fn given() -> Self {
+        Self {
+            knn: "given",
+            nlist: None,
+            nprobe: None,
+            recall: None,
+        }
+    }
+
+    /// Summarises the searches of the partitions (in order).
+    pub fn of<'a>(infos: impl IntoIterator<Item = &'a SearchInfo>) -> Self {
+        let infos: Vec<&SearchInfo> = infos.into_iter().collect();
+        let mut knn = infos.first().map_or("exact", |i| i.name());
+        if infos.iter().any(|i| i.name() != knn) {
+            knn = "mixed";
+        }
+        let ivf: Vec<IvfSettings> = infos
+            .iter()
+            .filter_map(|i| match i.search {
+                ResolvedSearch::Ivf(s) => Some(s),
+                ResolvedSearch::Exact => None,
+            })
+            .collect();
+        let same = |f: fn(&IvfSettings) -> usize| {
+            let first = ivf.first().map(f)?;
+            ivf.iter().all(|s| f(s) == first).then_some(first)
+        };
+        let measured: Vec<Recall> = infos.iter().filter_map(|i| i.recall).collect();
+        let recall = (!measured.is_empty()).then(|| {
+            let expected: usize = measured.iter().map(|r| r.expected).sum();
+            let found: usize = measured.iter().map(|r| r.found).sum();
+            Recall {
+                sampled: measured.iter().map(|r| r.sampled).sum(),
+                expected,
+                found,
+                recall: if expected == 0 {
+                    1.0
+                } else {
+                    found as f64 / expected as f64
+                },
+            }
+        });
+        Self {
+            knn,
+            nlist: same(|s| s.nlist),
+            nprobe: same(|s| s.nprobe),
+            recall,
+        }
+    }
+}
+
+/// The global IVF index of the candidate rows and its groups of whole lists, for
+/// [`Layout::IvfLists`].
+struct IvfGroups {
+    index: IvfIndex,
+    groups: Vec<Vec<std::ops::Range<usize>>>,
+    /// Group of each candidate row, and its index inside the group.
+    part: Vec<u32>,
+    local: Vec<u32>,
 }
 
 /// The outcome of a pipeline run.
@@ -159,6 +267,14 @@ pub struct Pruned {
     pub batches: usize,
     /// Seconds per stage: `partition`, `graph`, `solve`.
     pub timings: Timings,
+    /// How the rows were laid out into problems.
+    pub layout: Layout,
+    /// The graph search, over all partitions.
+    pub search: SearchSummary,
+    /// Row-wise neighbour entries of the global IVF graph that partitioning into groups of lists
+    /// dropped (`Some(0)` for one global problem; `None` where partitions built their own graphs
+    /// and so never saw the global one).
+    pub cut_edges: Option<usize>,
 }
 
 /// Per-sample inputs besides the embeddings, all of length n (or absent).
@@ -277,14 +393,53 @@ impl Pruner {
         };
         let rows = remaining_rows(n, &dropped);
         progress.start(Stage::Partition, 1);
-        // k-means needs every row at once; a mapped float32 file is viewed in place.
-        let all = if self.config.partition.method == PartitionMethod::KMeans {
-            Some(embeddings.whole()?)
-        } else {
-            None
+        let (layout, settings) = self.layout(rows.len(), embeddings.ncols())?;
+        let mut ivf_groups: Option<IvfGroups> = None;
+        let partitions = match (layout, settings) {
+            (Layout::Global, _) => vec![rows.clone()],
+            (Layout::IvfLists, Some(settings)) => {
+                let candidates = self.gather_rows(&embeddings, &rows)?;
+                let index = IvfIndex::build(candidates.view(), &settings)
+                    .map_err(|err| original_index(err, &rows, embeddings.ncols()))?;
+                drop(candidates);
+                let groups = group_lists(&index, self.config.partition.max_size)?;
+                let mut part = vec![0u32; rows.len()];
+                let mut local = vec![0u32; rows.len()];
+                let mut partitions = Vec::with_capacity(groups.len());
+                for (g, ranges) in groups.iter().enumerate() {
+                    let mut members: Vec<usize> = ranges
+                        .iter()
+                        .flat_map(|r| index.order()[r.clone()].iter().map(|&i| i as usize))
+                        .collect();
+                    members.sort_unstable();
+                    for (li, &i) in members.iter().enumerate() {
+                        part[i] = g as u32;
+                        local[i] = li as u32;
+                    }
+                    partitions.push(members.into_iter().map(|i| rows[i]).collect());
+                }
+                ivf_groups = Some(IvfGroups {
+                    index,
+                    groups,
+                    part,
+                    local,
+                });
+                partitions
+            }
+            _ => {
+                // k-means needs every row at once; a mapped float32 file is viewed in place.
+                let all = if self.config.partition.method == PartitionMethod::KMeans {
+                    Some(embeddings.whole()?)
+                } else {
+                    None
+                };
+                let kmeans_view = all.as_ref().map(|a| a.view());
+                partition(&rows, kmeans_view, inputs.labels, &self.config.partition)?
+            }
         };
-        let kmeans_view = all.as_ref().map(|a| a.view());
-        let partitions = partition(&rows, kmeans_view, inputs.labels, &self.config.partition)?;
+        // Class cells are not whole groups of lists: each builds its own graph then.
+        let restricted = ivf_groups.as_ref().filter(|_| !self.config.class_quota);
+        let cut_edges = AtomicUsize::new(0);
         let (partitions, budgets) = if self.config.class_quota {
             let labels = inputs.labels.expect("checked above");
             let cells = split_by_class(partitions, labels)?;
@@ -318,6 +473,7 @@ impl Pruner {
                 nnz: 0,
                 converged: true,
                 swaps: 0,
+                search: None,
             };
             partitions.len()
         ];
@@ -328,11 +484,11 @@ impl Pruner {
         progress.start(Stage::Solve, work.len() as u64);
         for batch in &batches {
             let start = Instant::now();
-            let prepared: Vec<(usize, Prepared, Array2<f32>)> = batch
+            let prepared: Vec<(usize, Prepared, CowArray<f32, Ix2>)> = batch
                 .par_iter()
                 .map(|&p| {
                     let rows = &partitions[p];
-                    let e = embeddings.gather(rows)?;
+                    let e = self.gather_rows(&embeddings, rows)?;
                     let scores: Option<Vec<f32>> =
                         inputs.scores.map(|s| rows.iter().map(|&i| s[i]).collect());
                     let selector = Selector::with_backend(
@@ -342,9 +498,24 @@ impl Pruner {
                         },
                         self.backend.clone(),
                     )?;
-                    let prepared = selector
-                        .prepare(e.view(), scores.as_deref(), None, &Silent)
-                        .map_err(|err| original_index(err, rows, e.ncols()))?;
+                    let prepared = match restricted {
+                        Some(g) => {
+                            let (lists, cut) = partition_lists(
+                                &g.index,
+                                &g.groups[p],
+                                select.knn.neighbors,
+                                p as u32,
+                                &g.part,
+                                &g.local,
+                            );
+                            cut_edges.fetch_add(cut, Ordering::Relaxed);
+                            let graph = symmetrize_lists(rows.len(), lists, select.knn.symmetrize)?;
+                            selector.prepare_with_graph(graph, scores.as_deref(), None)?
+                        }
+                        None => selector
+                            .prepare(e.view(), scores.as_deref(), None, &Silent)
+                            .map_err(|err| original_index(err, rows, e.ncols()))?,
+                    };
                     progress.advance_stage(Stage::Graph, 1);
                     Ok((p, prepared, e))
                 })
@@ -388,6 +559,7 @@ impl Pruner {
                         nnz: prep.graph.nnz(),
                         converged: result.converged,
                         swaps: result.swaps,
+                        search: prep.search,
                     };
                 }
             } else {
@@ -417,6 +589,7 @@ impl Pruner {
                         nnz: prep.graph.nnz(),
                         converged: sel.converged,
                         swaps: sel.swaps,
+                        search: prep.search,
                     };
                 }
             }
@@ -427,6 +600,18 @@ impl Pruner {
         progress.finish(Stage::Solve);
         kept.sort_unstable();
         debug_assert_eq!(kept.len(), k);
+        let search = match (&ivf_groups, settings) {
+            (Some(_), Some(settings)) if restricted.is_some() => SearchSummary::of(&[SearchInfo {
+                search: ResolvedSearch::Ivf(settings),
+                recall: None,
+            }]),
+            _ => SearchSummary::of(stats.iter().filter_map(|s| s.search.as_ref())),
+        };
+        let cut_edges = match layout {
+            Layout::Global => Some(0),
+            Layout::IvfLists if restricted.is_some() => Some(cut_edges.into_inner()),
+            _ => None,
+        };
         Ok(Pruned {
             objective: stats.iter().map(|s| s.objective).sum(),
             indices: kept,
@@ -434,6 +619,9 @@ impl Pruner {
             dropped_noisy: dropped.len(),
             batches: batches.len(),
             timings,
+            layout,
+            search,
+            cut_edges,
         })
     }
 
@@ -504,12 +692,61 @@ impl Pruner {
                 nnz,
                 converged: selection.converged,
                 swaps: selection.swaps,
+                search: None,
             }],
             objective: selection.objective,
             dropped_noisy: prepared.dropped_noisy.len(),
             batches: 1,
             timings: selection.timings,
+            layout: Layout::Global,
+            search: SearchSummary::given(),
+            cut_edges: Some(0),
         })
+    }
+
+    /// The layout of the candidate rows (SPEC §1.4) and, when the search comes to IVF over all
+    /// of them, its settings: with [`PartitionConfig::global`] one problem when the IVF estimate
+    /// (input counted as float32) fits the memory budget, else groups of whole IVF lists.
+    fn layout(&self, candidates: usize, d: usize) -> Result<(Layout, Option<IvfSettings>)> {
+        let part = &self.config.partition;
+        if !part.global {
+            return Ok((Layout::Configured, None));
+        }
+        let settings = match self.config.select.search.resolve(candidates)? {
+            ResolvedSearch::Exact => return Ok((Layout::Configured, None)),
+            ResolvedSearch::Ivf(settings) => settings,
+        };
+        let estimate = memory::estimate_ivf(
+            candidates as u64,
+            d as u64,
+            4,
+            self.config.select.knn.neighbors as u64,
+            rayon::current_num_threads() as u64,
+            settings.nlist as u64,
+            settings.nprobe as u64,
+        );
+        let fits = part.memory_budget.is_none_or(|b| estimate.peak <= b);
+        Ok((
+            if fits {
+                Layout::Global
+            } else {
+                Layout::IvfLists
+            },
+            Some(settings),
+        ))
+    }
+
+    /// The given rows as f32: every row viewed in place where possible, else gathered.
+    fn gather_rows<'e>(
+        &self,
+        embeddings: &'e Embeddings,
+        rows: &[usize],
+    ) -> Result<CowArray<'e, f32, Ix2>> {
+        if rows.len() == embeddings.nrows() {
+            embeddings.whole()
+        } else {
+            Ok(embeddings.gather(rows)?.into())
+        }
     }
 
     /// Groups the partitions to solve into batches: as many as fit the backend's limits (a

@@ -1,7 +1,7 @@
 //! The JSON report `select --report` writes.
 
 use crate::partition::PartitionMethod;
-use crate::pipeline::{Pruned, PrunerConfig};
+use crate::pipeline::{Layout, Pruned, PrunerConfig};
 use infoprune_core::backend::DeviceCounters;
 use infoprune_core::importance::{AlphaRule, Representativeness};
 use infoprune_core::solver::Method;
@@ -35,6 +35,25 @@ pub struct Report {
     pub graph: Option<String>,
     /// Stored entries of the similarity graph.
     pub graph_nnz: usize,
+    /// How the kNN graph was searched: `exact`, `ivf`, `mixed` (partitions differed) or `given`
+    /// (`select --graph`).
+    pub knn: &'static str,
+    /// IVF lists (`null` for the exact search).
+    pub nlist: Option<usize>,
+    /// IVF lists probed per row (`null` for the exact search).
+    pub nprobe: Option<usize>,
+    /// Recall@m of the IVF graph against the exact search on `recall_sample` rows (`null` unless
+    /// `--recall-sample` was given and the graph was searched with IVF).
+    pub recall: Option<f64>,
+    /// Rows the recall was measured on.
+    pub recall_sample: Option<usize>,
+    /// How the rows were laid out: `global` (one problem over all samples), `ivf-lists`
+    /// (groups of whole IVF lists: the global problem did not fit `--max-memory`) or
+    /// `configured` (`--partition`/`--partition-size`, or the exact search).
+    pub layout: &'static str,
+    /// Row-wise neighbour entries of the global IVF graph that partitioning cut (0 for one global
+    /// problem; `null` where each partition built its own graph).
+    pub cut_edges: Option<usize>,
     /// Samples dropped by the noise cutoff.
     pub dropped_noisy: usize,
     /// Samples dropped for non-finite values (`--drop-nonfinite`).
@@ -55,7 +74,8 @@ pub struct Report {
     pub seed: u64,
     /// Partitions the data was cut into.
     pub partitions: usize,
-    /// How it was cut (`random`, `class`, `kmeans`; `none` with `select --graph`).
+    /// How it was cut (`random`, `class`, `kmeans`; `ivf-lists` for groups of whole IVF lists;
+    /// `none` for one global problem and with `select --graph`).
     pub partition_method: &'static str,
     /// Batches the partitions were solved in.
     pub batches: usize,
@@ -142,6 +162,13 @@ impl Report {
             neighbors: Some(select.knn.neighbors),
             graph: None,
             graph_nnz: pruned.partitions.iter().map(|p| p.nnz).sum(),
+            knn: pruned.search.knn,
+            nlist: pruned.search.nlist,
+            nprobe: pruned.search.nprobe,
+            recall: pruned.search.recall.map(|r| r.recall),
+            recall_sample: pruned.search.recall.map(|r| r.sampled),
+            layout: pruned.layout.name(),
+            cut_edges: pruned.cut_edges,
             dropped_noisy: pruned.dropped_noisy,
             dropped_nonfinite: 0,
             estimated_peak_bytes: 0,
@@ -152,7 +179,11 @@ impl Report {
             backend: String::new(),
             gpu: None,
             partitions: pruned.partitions.len(),
-            partition_method: partition_method_name(config.partition.method),
+            partition_method: match pruned.layout {
+                Layout::Configured => partition_method_name(config.partition.method),
+                Layout::Global => "none",
+                Layout::IvfLists => "ivf-lists",
+            },
             batches: pruned.batches,
             seconds,
             total_seconds,

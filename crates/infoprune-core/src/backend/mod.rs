@@ -12,6 +12,7 @@ pub use cpu::CpuBackend;
 
 use crate::csr::CsrSimilarity;
 use crate::error::Result;
+use crate::ivf::{graph_from_lists, ivf_lists, IvfIndex, IvfSettings, SearchInfo};
 use crate::knn::KnnConfig;
 use crate::progress::Progress;
 use crate::solver::{SolveResult, SolverConfig};
@@ -126,6 +127,35 @@ pub trait Backend: Send + Sync {
         config: &KnnConfig,
         progress: &dyn Progress,
     ) -> Result<CsrSimilarity>;
+
+    /// The row-wise IVF neighbour lists of `index` (SPEC §1.3): for every row, its `neighbors`
+    /// most similar rows among the rows of its probed lists, sorted by (similarity descending,
+    /// index ascending), with the exact search's similarity, snapping and clipping. The index (the
+    /// k-means training and the probes) is built on the CPU; a backend overrides this to run the
+    /// list-against-list products on its device and must return exactly [`ivf_lists`]'s result.
+    /// By default, the CPU search.
+    fn ivf_knn_lists(
+        &self,
+        index: &IvfIndex,
+        neighbors: usize,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Vec<(u32, f32)>>> {
+        Ok(ivf_lists(index, neighbors, progress))
+    }
+
+    /// The IVF kNN graph of one set of embeddings: the index on the CPU, the search by
+    /// [`Backend::ivf_knn_lists`], then the recall sample (if any) and the symmetrisation.
+    fn ivf_knn_graph(
+        &self,
+        embeddings: ArrayView2<f32>,
+        config: &KnnConfig,
+        settings: &IvfSettings,
+        progress: &dyn Progress,
+    ) -> Result<(CsrSimilarity, SearchInfo)> {
+        let index = IvfIndex::build(embeddings, settings)?;
+        let lists = self.ivf_knn_lists(&index, config.neighbors, progress)?;
+        graph_from_lists(&index, lists, config, settings, progress)
+    }
 }
 
 /// Checks that `offsets` splits `len` values into `budgets.len()` segments with `1 ≤ k_p ≤ size_p`.
