@@ -291,9 +291,14 @@ pub struct SelectArgs {
     /// Step growth after each accepted solver step (1 = SPEC's fixed step 1/L).
     #[arg(long, default_value_t = 1.0)]
     pub step_growth: f64,
-    /// Swap-refinement rounds after rounding (0 disables it).
-    #[arg(long, default_value_t = 5)]
+    /// Most swap-refinement rounds after rounding (0 disables it); the refinement stops earlier
+    /// at a 1-swap optimum.
+    #[arg(long, default_value_t = infoprune_core::solver::DEFAULT_SWAP_ROUNDS)]
     pub swap_rounds: usize,
+    /// Return the relaxed solver's set even where greedy + the swap refinement finds a larger
+    /// f(S) (by default the better of the two is kept).
+    #[arg(long)]
+    pub no_greedy_candidate: bool,
     /// Seed for every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -432,6 +437,7 @@ impl SelectArgs {
         config.solver_params.iterations = self.iterations;
         config.solver_params.tolerance = self.tolerance;
         config.solver_params.swap_rounds = self.swap_rounds;
+        config.solver_params.greedy_candidate = !self.no_greedy_candidate;
         config.solver_params.step_growth = self.step_growth;
         Ok(config)
     }
