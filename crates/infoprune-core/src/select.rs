@@ -15,7 +15,7 @@ use crate::knn::{validate_embeddings, KnnConfig};
 use crate::objective::objective;
 use crate::progress::{Progress, Silent};
 use crate::sampling::{sims_sample, Orientation, SimsConfig};
-use crate::selectors::{ccs_select, d2_select, moderate_select, CcsConfig, D2Config};
+use crate::selectors::{ccs_select, d2_select, moderate_select, CcsConfig, CcsCutoff, D2Config};
 use crate::solver::{
     Algorithm, Method, Problem, RelaxedSolver, SolveResult, SolverConfig, SolverParams,
 };
@@ -40,6 +40,9 @@ pub struct SelectConfig {
     pub representativeness: Representativeness,
     /// How many of the noisiest samples are dropped when a noise signal is given.
     pub noise_cutoff: NoiseCutoff,
+    /// How many of the lowest-AUM samples [`Method::Ccs`] drops when an AUM is given (its own `β`,
+    /// independent of `noise_cutoff`).
+    pub ccs_cutoff: CcsCutoff,
     /// How `α` is chosen.
     pub alpha: AlphaRule,
     /// Iterations, tolerance, swap rounds and step size of the solvers (the algorithm field is set
@@ -66,6 +69,7 @@ impl SelectConfig {
             normalization: ScoreNormalization::default(),
             representativeness: Representativeness::default(),
             noise_cutoff: NoiseCutoff::default(),
+            ccs_cutoff: CcsCutoff::default(),
             alpha: AlphaRule::default(),
             solver_params: SolverParams::default(),
             seed: 0,
@@ -214,6 +218,7 @@ impl Selector {
     pub fn with_backend(config: SelectConfig, backend: Arc<dyn Backend>) -> Result<Self> {
         config.representativeness.validate()?;
         config.noise_cutoff.validate()?;
+        config.ccs_cutoff.validate()?;
         config.alpha.validate()?;
         config.solver_params.clone().check()?;
         if !(0.0..=1.0).contains(&config.sims_class_fraction) {
@@ -495,7 +500,7 @@ impl Prepared {
             Method::Ccs => {
                 let aum = extras.aum.map(|a| self.kept("aum", a)).transpose()?;
                 let ccs = CcsConfig {
-                    cutoff: config.noise_cutoff,
+                    cutoff: config.ccs_cutoff,
                     ..CcsConfig::new(k, config.seed)
                 };
                 ccs_select(self.baseline_scores(), aum.as_deref(), &ccs)

@@ -18,6 +18,7 @@ use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::sampling::Orientation;
 use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
 use infoprune_core::select::{Extras, SelectConfig, Selector};
+use infoprune_core::selectors::CcsCutoff;
 use infoprune_core::{Method, RelaxedSolver};
 use ndarray::{Array2, Axis};
 use std::path::{Path, PathBuf};
@@ -279,6 +280,10 @@ pub struct SelectArgs {
     /// Fraction of the noisiest samples to drop: `auto` (0 / 0.1 / 0.2 by pruning ratio) or C.
     #[arg(long, default_value = "auto", value_name = "auto|C")]
     pub drop_noisy: String,
+    /// CCS's own cutoff: the fraction β of lowest-AUM samples `--method ccs --aum` drops: `auto`
+    /// (0.1 below 70% pruning, 0.2 from 70%, 0.3 from 80%) or β.
+    #[arg(long, default_value = "auto", value_name = "auto|B")]
+    pub ccs_cutoff: String,
     /// How scores are normalised before use.
     #[arg(long, value_enum, default_value = "minmax")]
     pub normalize: NormalizeArg,
@@ -427,6 +432,10 @@ impl SelectArgs {
         config.noise_cutoff = match auto_or_number("drop-noisy", &self.drop_noisy)? {
             None => NoiseCutoff::Auto,
             Some(c) => NoiseCutoff::Fraction(c),
+        };
+        config.ccs_cutoff = match auto_or_number("ccs-cutoff", &self.ccs_cutoff)? {
+            None => CcsCutoff::Auto,
+            Some(b) => CcsCutoff::Fraction(b),
         };
         config.sims_class_fraction = self.class_fraction;
         config.scores_orientation = match self.scores_high {

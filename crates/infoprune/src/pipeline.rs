@@ -15,6 +15,7 @@ use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::importance::{NoiseCutoff, Representativeness};
 use infoprune_core::progress::{Progress, Silent, Stage};
 use infoprune_core::select::{remaining_rows, Extras, Prepared, SelectConfig, Selector};
+use infoprune_core::selectors::CcsCutoff;
 use infoprune_core::solver::{Algorithm, Method, SolverParams};
 use infoprune_core::timing::Timings;
 use infoprune_core::CoreError;
@@ -271,10 +272,13 @@ impl Pruner {
 
         // Noise cutoff over the whole dataset, before partitioning.
         let start = Instant::now();
-        let dropped = match inputs.noise {
+        let mut dropped = match inputs.noise {
             Some(noise) => self.config.select.noise_cutoff.noisiest(noise, k)?,
             None => Vec::new(),
         };
+        if let (Method::Ccs, Some(aum)) = (self.config.select.method, inputs.aum) {
+            dropped = ccs_cut(&self.config.select, aum, dropped, n)?;
+        }
         let rows = remaining_rows(n, &dropped);
         progress.start(Stage::Partition, 1);
         // k-means needs every row at once; a mapped float32 file is viewed in place.
@@ -304,6 +308,7 @@ impl Pruner {
             select.representativeness = Representativeness::Fixed(1.0 - k as f64 / n as f64);
         }
         select.noise_cutoff = NoiseCutoff::Fraction(0.0);
+        select.ccs_cutoff = CcsCutoff::Fraction(0.0);
 
         let work: Vec<usize> = (0..partitions.len()).filter(|&p| budgets[p] > 0).collect();
         let batches = self.plan(&partitions, &work);
@@ -491,6 +496,14 @@ impl Pruner {
             embeddings,
         };
         let selection = prepared.select_with(select, select.method, extras, progress)?;
+        // CCS drops its lowest-AUM samples inside the selection, from the rows that remain.
+        let ccs_dropped = match (select.method, inputs.aum) {
+            (Method::Ccs, Some(aum)) => {
+                let kept: Vec<f32> = prepared.rows.iter().map(|&i| aum[i]).collect();
+                select.ccs_cutoff.lowest(&kept, k)?.len()
+            }
+            _ => 0,
+        };
         let mut indices = selection.indices;
         indices.sort_unstable();
         Ok(Pruned {
@@ -506,7 +519,7 @@ impl Pruner {
                 swaps: selection.swaps,
             }],
             objective: selection.objective,
-            dropped_noisy: prepared.dropped_noisy.len(),
+            dropped_noisy: prepared.dropped_noisy.len() + ccs_dropped,
             batches: 1,
             timings: selection.timings,
         })
@@ -537,6 +550,26 @@ impl Pruner {
         }
         batches
     }
+}
+
+/// CCS's own cutoff (SPEC §4) over the whole dataset, before partitioning, like the noise cutoff:
+/// adds to the sorted `dropped` the `⌊β·n⌋` lowest-AUM samples of the rest (ties: smaller index),
+/// never so many that fewer than `k` remain.
+fn ccs_cut(
+    select: &SelectConfig,
+    aum: &[f32],
+    dropped: Vec<usize>,
+    n: usize,
+) -> Result<Vec<usize>> {
+    let k = select.k;
+    let beta = select.ccs_cutoff.validate()?.beta(k, n);
+    let mut rest = remaining_rows(n, &dropped);
+    let count = ((beta * n as f64).floor() as usize).min(rest.len().saturating_sub(k));
+    rest.sort_by(|&a, &b| aum[a].total_cmp(&aum[b]).then(a.cmp(&b)));
+    let mut all = dropped;
+    all.extend_from_slice(&rest[..count]);
+    all.sort_unstable();
+    Ok(all)
 }
 
 /// Rewrites a non-finite-embedding error from a partition so that it names the original index.
