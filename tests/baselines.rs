@@ -166,3 +166,104 @@ fn select_method_ccs_with_aum_reports_and_applies_its_cutoff() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("ccs-cutoff"), "{}", stderr(&o));
 }
+
+#[test]
+fn semdedup_through_the_pipeline_removes_planted_duplicates_and_meets_the_budget() {
+    let data = infoprune::demo::generate(3000, 16, 10, 3);
+    let dups = data.duplicate_pairs.len();
+    let k = 3000 - dups;
+    let mut config = PrunerConfig::new(k);
+    config.select.method = Method::SemDedup;
+    config.partition = PartitionConfig {
+        max_size: 800,
+        ..PartitionConfig::default()
+    };
+    let inputs = SampleInputs {
+        scores: Some(&data.scores),
+        ..SampleInputs::default()
+    };
+    let pruned = Pruner::new(config.clone())
+        .run(Embeddings::View(data.embeddings.view()), inputs, &Silent)
+        .unwrap();
+    assert_eq!(pruned.indices.len(), k);
+    assert_eq!(data.duplicates_kept(&pruned.indices), 0);
+    assert!(pruned.objective.is_finite());
+    let total: f64 = pruned.partitions.iter().map(|p| p.objective).sum();
+    assert_eq!(pruned.objective, total);
+    // The set is the library's SemDeDup over all rows, whatever the evaluation partitions.
+    let all: Vec<usize> = (0..3000).collect();
+    let direct = infoprune::semdedup::semdedup(
+        data.embeddings.view(),
+        &all,
+        Some(&data.scores),
+        &infoprune::semdedup::SemDedupConfig::new(k),
+    )
+    .unwrap();
+    assert_eq!(pruned.indices, direct.indices);
+    // On a given graph there are no clusters to work in: an error, not a wrong answer.
+    let graph = infoprune_core::knn::knn_graph(
+        data.embeddings.view(),
+        &infoprune_core::knn::KnnConfig::default(),
+        &Silent,
+    )
+    .unwrap();
+    let err = Pruner::new(config)
+        .run_graph(graph, None, inputs, &Silent)
+        .unwrap_err();
+    assert!(err.to_string().contains("semdedup"), "{err}");
+}
+
+#[test]
+fn select_method_semdedup_on_the_command_line() {
+    let fx = Fixture::new();
+    let data = infoprune::demo::generate(2000, 16, 8, 5);
+    let e = fx.embeddings("e.npy", &data.embeddings);
+    let k = 2000 - data.duplicate_pairs.len();
+    for keep in ["hard", "easy", "random"] {
+        let o = infoprune(&[
+            "select",
+            "--embeddings",
+            &e,
+            "--method",
+            "semdedup",
+            "--budget",
+            &k.to_string(),
+            "--semdedup-keep",
+            keep,
+            "--out",
+            &fx.s("keep.npy"),
+            "--report",
+            &fx.s("r.json"),
+            "--quiet",
+            "--force",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let keep_rows = read_keep(&fx.path("keep.npy"));
+        assert_eq!(keep_rows.len(), k);
+        let sorted: Vec<usize> = keep_rows.iter().map(|&i| i as usize).collect();
+        assert_eq!(data.duplicates_kept(&sorted), 0, "{keep}");
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fx.path("r.json")).unwrap()).unwrap();
+        assert_eq!(r["method"], "semdedup");
+    }
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--method",
+        "semdedup",
+        "--keep",
+        "0.5",
+        "--semdedup-cluster-size",
+        "0",
+        "--out",
+        &fx.s("bad.npy"),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("semdedup-cluster-size"),
+        "{}",
+        stderr(&o)
+    );
+}

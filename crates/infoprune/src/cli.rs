@@ -19,6 +19,7 @@ use infoprune_core::sampling::Orientation;
 use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
 use infoprune_core::select::{Extras, SelectConfig, Selector};
 use infoprune_core::selectors::CcsCutoff;
+use infoprune_core::semdedup::SemDedupKeep;
 use infoprune_core::{Method, RelaxedSolver};
 use ndarray::{Array2, Axis};
 use std::path::{Path, PathBuf};
@@ -70,6 +71,9 @@ pub enum MethodArg {
     Moderate,
     /// D2 message passing on the kNN graph.
     D2,
+    /// SemDeDup: inside k-means clusters, drop one of every pair above cosine 1 − ε, ε chosen to
+    /// meet the budget.
+    Semdedup,
 }
 
 impl From<MethodArg> for Method {
@@ -83,6 +87,7 @@ impl From<MethodArg> for Method {
             MethodArg::Ccs => Method::Ccs,
             MethodArg::Moderate => Method::Moderate,
             MethodArg::D2 => Method::D2,
+            MethodArg::Semdedup => Method::SemDedup,
         }
     }
 }
@@ -174,6 +179,18 @@ pub enum ScoresHighArg {
     Hard,
     /// A high score marks an easy sample (raw SIM, raw margin or AUM).
     Easy,
+}
+
+/// `--semdedup-keep`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SemDedupKeepArg {
+    /// The harder sample of a pair (larger score; without scores the one farther from its
+    /// cluster's mean direction, as SemDeDup's authors do).
+    Hard,
+    /// The easier sample of a pair.
+    Easy,
+    /// A seeded random one.
+    Random,
 }
 
 /// `--partition`.
@@ -284,6 +301,12 @@ pub struct SelectArgs {
     /// (0.1 below 70% pruning, 0.2 from 70%, 0.3 from 80%) or β.
     #[arg(long, default_value = "auto", value_name = "auto|B")]
     pub ccs_cutoff: String,
+    /// Which sample of a near-duplicate pair `--method semdedup` keeps.
+    #[arg(long, value_enum, default_value = "hard")]
+    pub semdedup_keep: SemDedupKeepArg,
+    /// Largest k-means cluster `--method semdedup` compares pairs in.
+    #[arg(long, default_value_t = 1000)]
+    pub semdedup_cluster_size: usize,
     /// How scores are normalised before use.
     #[arg(long, value_enum, default_value = "minmax")]
     pub normalize: NormalizeArg,
@@ -433,6 +456,12 @@ impl SelectArgs {
             None => NoiseCutoff::Auto,
             Some(c) => NoiseCutoff::Fraction(c),
         };
+        config.semdedup_keep = match self.semdedup_keep {
+            SemDedupKeepArg::Hard => SemDedupKeep::Hard,
+            SemDedupKeepArg::Easy => SemDedupKeep::Easy,
+            SemDedupKeepArg::Random => SemDedupKeep::Random,
+        };
+        config.semdedup_cluster_size = self.semdedup_cluster_size;
         config.ccs_cutoff = match auto_or_number("ccs-cutoff", &self.ccs_cutoff)? {
             None => CcsCutoff::Auto,
             Some(b) => CcsCutoff::Fraction(b),

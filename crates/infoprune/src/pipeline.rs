@@ -10,6 +10,7 @@ use crate::partition::{
     class_quota_budgets, partition, partition_budgets, split_by_class, PartitionConfig,
     PartitionMethod,
 };
+use crate::semdedup::{semdedup, SemDedupConfig};
 use infoprune_core::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
 use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::importance::{NoiseCutoff, Representativeness};
@@ -298,6 +299,19 @@ impl Pruner {
             let budgets = partition_budgets(&partitions, k)?;
             (partitions, budgets)
         };
+        // SemDeDup chooses its set across all clusters at once; the partitions then only score it.
+        let mut budgets = budgets;
+        let semdedup_kept = match self.config.select.method {
+            Method::SemDedup => Some(semdedup_rows(
+                &self.config.select,
+                embeddings,
+                &rows,
+                inputs.scores,
+                &partitions,
+                &mut budgets,
+            )?),
+            _ => None,
+        };
         timings.add("partition", start.elapsed().as_secs_f64());
         progress.advance(1);
         progress.finish(Stage::Partition);
@@ -411,7 +425,13 @@ impl Pruner {
                         k: prep.k,
                         ..select.clone()
                     };
-                    let sel = prep.select_with(&config, select.method, extras, &Silent)?;
+                    let sel = match &semdedup_kept {
+                        Some(kept) => {
+                            let local = (0..prep.rows.len()).filter(|&i| kept[rows[prep.rows[i]]]);
+                            prep.selection_of(Method::SemDedup, local.collect())?
+                        }
+                        None => prep.select_with(&config, select.method, extras, &Silent)?,
+                    };
                     kept.extend(sel.indices.iter().map(|&i| rows[i]));
                     stats[*p] = PartitionStats {
                         size: rows.len(),
@@ -550,6 +570,34 @@ impl Pruner {
         }
         batches
     }
+}
+
+/// SemDeDup over the remaining `rows` of the whole dataset ([`crate::semdedup`]); returns which
+/// rows it keeps and sets each partition's budget to its kept members.
+fn semdedup_rows(
+    select: &SelectConfig,
+    embeddings: Embeddings,
+    rows: &[usize],
+    scores: Option<&[f32]>,
+    partitions: &[Vec<usize>],
+    budgets: &mut [usize],
+) -> Result<Vec<bool>> {
+    let all = embeddings.whole()?;
+    let config = SemDedupConfig {
+        k: select.k,
+        keep: select.semdedup_keep,
+        cluster_size: select.semdedup_cluster_size,
+        seed: select.seed,
+    };
+    let out = semdedup(all.view(), rows, scores, &config)?;
+    let mut kept = vec![false; embeddings.nrows()];
+    for &i in &out.indices {
+        kept[i] = true;
+    }
+    for (budget, part) in budgets.iter_mut().zip(partitions) {
+        *budget = part.iter().filter(|&&i| kept[i]).count();
+    }
+    Ok(kept)
 }
 
 /// CCS's own cutoff (SPEC §4) over the whole dataset, before partitioning, like the noise cutoff:

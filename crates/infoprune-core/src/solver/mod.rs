@@ -44,6 +44,9 @@ pub enum Method {
     Moderate,
     /// D2 message passing on the kNN graph (SPEC §4).
     D2,
+    /// SemDeDup: drop one of every near-duplicate pair inside k-means clusters
+    /// ([`crate::semdedup`]); its set is chosen across all clusters at once, so the pipeline runs it.
+    SemDedup,
 }
 
 impl Method {
@@ -58,6 +61,7 @@ impl Method {
             Method::Ccs => "ccs",
             Method::Moderate => "moderate",
             Method::D2 => "d2",
+            Method::SemDedup => "semdedup",
         }
     }
 }
