@@ -169,13 +169,15 @@ fn select_method_ccs_with_aum_reports_and_applies_its_cutoff() {
 
 #[test]
 fn semdedup_through_the_pipeline_removes_planted_duplicates_and_meets_the_budget() {
-    let data = infoprune::demo::generate(3000, 16, 10, 3);
+    // Realistic size: 20,000 rows, 1,000 planted exact copies, 20 k-means clusters at least.
+    let n = 20_000;
+    let data = infoprune::demo::generate(n, 16, 10, 3);
     let dups = data.duplicate_pairs.len();
-    let k = 3000 - dups;
+    let k = n - dups;
     let mut config = PrunerConfig::new(k);
     config.select.method = Method::SemDedup;
     config.partition = PartitionConfig {
-        max_size: 800,
+        max_size: 8000,
         ..PartitionConfig::default()
     };
     let inputs = SampleInputs {
@@ -191,7 +193,7 @@ fn semdedup_through_the_pipeline_removes_planted_duplicates_and_meets_the_budget
     let total: f64 = pruned.partitions.iter().map(|p| p.objective).sum();
     assert_eq!(pruned.objective, total);
     // The set is the library's SemDeDup over all rows, whatever the evaluation partitions.
-    let all: Vec<usize> = (0..3000).collect();
+    let all: Vec<usize> = (0..n).collect();
     let direct = infoprune::semdedup::semdedup(
         data.embeddings.view(),
         &all,
