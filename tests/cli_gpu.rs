@@ -24,6 +24,10 @@ fn select_report(fx: &Fixture, e: &str, backend: &str) -> Option<serde_json::Val
         &report,
         "--backend",
         backend,
+        // A fixed number of swap rounds, so the read-backs below have a fixed bound (by default
+        // the refinement runs until no swap improves, one read-back per round).
+        "--swap-rounds",
+        "5",
         "--quiet",
     ]);
     let err = stderr(&o);

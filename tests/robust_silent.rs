@@ -301,13 +301,15 @@ fn tokens_and_score_refuse_options_without_effect() {
     }
 }
 
-/// `--method ccs --aum` reads the AUM but its cutoff is not applied yet: said, not silent.
+/// `--method ccs --aum` applies CCS's own cutoff (its lowest-AUM samples are never kept), and the
+/// options of CCS, SemDeDup and the greedy candidate are refused where they would do nothing.
 #[test]
-fn ccs_with_aum_warns_that_the_cutoff_is_not_applied() {
+fn ccs_cutoff_applies_and_method_options_without_effect_are_refused() {
     let fx = Fixture::new();
     let n = 40;
     let e = fx.embeddings("e.npy", &clustered(n, 3, 1));
     let aum = fx.vector("aum.npy", &(0..n).map(|i| i as f32).collect::<Vec<_>>());
+    let out = fx.s("k.npy");
     let o = infoprune(&[
         "select",
         "--embeddings",
@@ -321,12 +323,59 @@ fn ccs_with_aum_warns_that_the_cutoff_is_not_applied() {
         "--backend",
         "cpu",
         "--out",
-        &fx.s("k.npy"),
+        &out,
+        "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // 5 of 40 is 87.5% pruning: β = 0.3 drops the 12 lowest-AUM samples (AUM = index here).
+    assert!(read_keep(&fx.path("k.npy")).iter().all(|&i| i >= 12));
+    for (extra, flag) in [
+        (&["--ccs-cutoff", "0.2"][..], "--ccs-cutoff"),
+        (&["--semdedup-keep", "easy"][..], "--semdedup-keep"),
+        (
+            &["--semdedup-cluster-size", "100"][..],
+            "--semdedup-cluster-size",
+        ),
+    ] {
+        let o = infoprune(
+            &[
+                &[
+                    "select",
+                    "--embeddings",
+                    &e,
+                    "--budget",
+                    "5",
+                    "--out",
+                    &fx.s("x.npy"),
+                ][..],
+                extra,
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("{flag} has no effect here")),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--budget",
+        "5",
+        "--method",
+        "random",
+        "--greedy-candidate",
+        "--out",
+        &fx.s("x.npy"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("warning: --aum has no effect with --method ccs"),
+        stderr(&o).contains("--greedy-candidate has no effect here"),
         "{}",
         stderr(&o)
     );
+    assert!(!fx.path("x.npy").exists());
 }

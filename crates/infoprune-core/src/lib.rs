@@ -60,6 +60,7 @@ pub mod sampling;
 pub mod scores;
 pub mod select;
 pub mod selectors;
+pub mod semdedup;
 pub mod sim;
 pub mod solver;
 pub mod timing;

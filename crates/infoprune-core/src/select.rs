@@ -16,7 +16,8 @@ use crate::knn::{validate_embeddings, KnnConfig};
 use crate::objective::objective;
 use crate::progress::{Progress, Silent};
 use crate::sampling::{sims_sample, Orientation, SimsConfig};
-use crate::selectors::{ccs_select, d2_select, moderate_select, CcsConfig, D2Config};
+use crate::selectors::{ccs_select, d2_select, moderate_select, CcsConfig, CcsCutoff, D2Config};
+use crate::semdedup::SemDedupKeep;
 use crate::solver::{
     Algorithm, Method, Problem, RelaxedSolver, SolveResult, SolverConfig, SolverParams,
 };
@@ -44,6 +45,13 @@ pub struct SelectConfig {
     pub representativeness: Representativeness,
     /// How many of the noisiest samples are dropped when a noise signal is given.
     pub noise_cutoff: NoiseCutoff,
+    /// How many of the lowest-AUM samples [`Method::Ccs`] drops when an AUM is given (its own `β`,
+    /// independent of `noise_cutoff`).
+    pub ccs_cutoff: CcsCutoff,
+    /// Which sample of a near-duplicate pair [`Method::SemDedup`] keeps.
+    pub semdedup_keep: SemDedupKeep,
+    /// Largest k-means cluster [`Method::SemDedup`] compares pairs in (default 1,000, **ours**).
+    pub semdedup_cluster_size: usize,
     /// How `α` is chosen.
     pub alpha: AlphaRule,
     /// Iterations, tolerance, swap rounds and step size of the solvers (the algorithm field is set
@@ -71,6 +79,9 @@ impl SelectConfig {
             normalization: ScoreNormalization::default(),
             representativeness: Representativeness::default(),
             noise_cutoff: NoiseCutoff::default(),
+            ccs_cutoff: CcsCutoff::default(),
+            semdedup_keep: SemDedupKeep::default(),
+            semdedup_cluster_size: 1000,
             alpha: AlphaRule::default(),
             solver_params: SolverParams::default(),
             seed: 0,
@@ -227,6 +238,14 @@ impl Selector {
     pub fn with_backend(config: SelectConfig, backend: Arc<dyn Backend>) -> Result<Self> {
         config.representativeness.validate()?;
         config.noise_cutoff.validate()?;
+        config.ccs_cutoff.validate()?;
+        if config.semdedup_cluster_size == 0 {
+            return Err(CoreError::InvalidParameter {
+                name: "semdedup-cluster-size",
+                value: "0".into(),
+                reason: "a cluster must hold at least one sample",
+            });
+        }
         config.alpha.validate()?;
         config.search.validate()?;
         config.solver_params.clone().check()?;
@@ -515,7 +534,7 @@ impl Prepared {
             Method::Ccs => {
                 let aum = extras.aum.map(|a| self.kept("aum", a)).transpose()?;
                 let ccs = CcsConfig {
-                    cutoff: config.noise_cutoff,
+                    cutoff: config.ccs_cutoff,
                     ..CcsConfig::new(k, config.seed)
                 };
                 ccs_select(self.baseline_scores(), aum.as_deref(), &ccs)
@@ -543,8 +562,44 @@ impl Prepared {
                 moderate_select(features.view(), &labels, k)
             }
             Method::D2 => d2_select(self.baseline_scores(), &self.graph, &D2Config::new(k)),
+            Method::SemDedup => Err(CoreError::InvalidParameter {
+                name: "method",
+                value: "semdedup".into(),
+                reason: "SemDeDup chooses its ε across all k-means clusters at once: run it \
+                         through the pipeline (infoprune select with --embeddings)",
+            }),
             Method::InfoMax | Method::Greedy => unreachable!("solver methods are not baselines"),
         }
+    }
+
+    /// A [`Selection`] of the given `indices` (rows of this instance, distinct) chosen by `method`
+    /// elsewhere, e.g. the pipeline's SemDeDup: its `f(S)` under this instance's objective.
+    pub fn selection_of(&self, method: Method, indices: Vec<usize>) -> Result<Selection> {
+        let mut indices = indices;
+        indices.sort_unstable();
+        let problem = Problem::new(
+            &self.importance,
+            &self.graph,
+            indices.len().max(1),
+            self.alpha,
+        )?;
+        let objective = objective(&problem, &indices)?;
+        Ok(Selection {
+            indices: indices.iter().map(|&i| self.rows[i]).collect(),
+            objective,
+            method,
+            solver: None,
+            n: self.rows.len() + self.dropped_noisy.len(),
+            k: indices.len(),
+            alpha: self.alpha,
+            gamma: self.gamma,
+            dropped_noisy: self.dropped_noisy.len(),
+            graph_nnz: self.graph.nnz(),
+            iterations: 0,
+            converged: true,
+            swaps: 0,
+            timings: self.timings.clone(),
+        })
     }
 
     /// [`Prepared::select`] with the extra inputs SIMS, CCS and Moderate can use.

@@ -23,16 +23,70 @@ fn check_budget(k: usize, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// How many of the lowest-AUM samples CCS drops before its stratified sampling: its own β, set
+/// apart from the InfoMax noise cutoff ([`NoiseCutoff`]) (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum CcsCutoff {
+    /// `β` = 0.1 below 70% pruning, 0.2 from 70%, 0.3 from 80% (default; **ours**, after the CCS
+    /// repository's 0.3 at 90% pruning on CIFAR-10).
+    #[default]
+    Auto,
+    /// A fixed `β ∈ [0, 1)`.
+    Fraction(f64),
+}
+
+impl CcsCutoff {
+    /// Checks a fixed `β` lies in `[0, 1)`.
+    pub fn validate(self) -> Result<Self> {
+        match self {
+            CcsCutoff::Fraction(b) if !(0.0..1.0).contains(&b) => {
+                Err(CoreError::InvalidParameter {
+                    name: "ccs-cutoff",
+                    value: b.to_string(),
+                    reason: "must be 'auto' or a fraction in [0, 1)",
+                })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// `β` for keeping `k` of `n` samples. Auto compares in integers, so that keeping exactly 30% is
+    /// "70% pruned".
+    pub fn beta(self, k: usize, n: usize) -> f64 {
+        match self {
+            CcsCutoff::Fraction(b) => b,
+            CcsCutoff::Auto => {
+                let (pruned, n) = ((n - k.min(n)) as u128, n as u128);
+                if 5 * pruned >= 4 * n {
+                    0.3
+                } else if 10 * pruned >= 7 * n {
+                    0.2
+                } else {
+                    0.1
+                }
+            }
+        }
+    }
+
+    /// The samples CCS drops when keeping `k` of the `n = aum.len()` samples: the `⌊β·n⌋` lowest AUM
+    /// values (ties: smaller index first), never so many that fewer than `k` remain; ascending.
+    pub fn lowest(self, aum: &[f32], k: usize) -> Result<Vec<usize>> {
+        self.validate()?;
+        check_finite("aum", aum)?;
+        let beta = self.beta(k, aum.len());
+        let noise: Vec<f32> = aum.iter().map(|&a| -a).collect();
+        NoiseCutoff::Fraction(beta).noisiest(&noise, k)
+    }
+}
+
 /// Options for [`ccs_select`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CcsConfig {
     /// Budget `k`.
     pub k: usize,
-    /// Fraction `β` of the dataset with the lowest AUM dropped first (`⌊β·n⌋` samples, ties: smaller
-    /// index dropped first, never so many that fewer than `k` remain). Default
-    /// [`NoiseCutoff::Auto`]: 0 below 50% pruning, 0.1 from 50%, 0.2 from 80% (**ours**, the SPEC's
-    /// noise cutoff rule). Ignored when no AUM is given.
-    pub cutoff: NoiseCutoff,
+    /// Fraction `β` of the dataset with the lowest AUM dropped first (see [`CcsCutoff::lowest`]).
+    /// Ignored when no AUM is given.
+    pub cutoff: CcsCutoff,
     /// Number of equal-width bins (default 50).
     pub bins: usize,
     /// Seed of the uniform sampling inside bins.
@@ -44,7 +98,7 @@ impl CcsConfig {
     pub fn new(k: usize, seed: u64) -> Self {
         Self {
             k,
-            cutoff: NoiseCutoff::Auto,
+            cutoff: CcsCutoff::Auto,
             bins: 50,
             seed,
         }
@@ -88,9 +142,7 @@ pub fn ccs_select(scores: &[f32], aum: Option<&[f32]>, config: &CcsConfig) -> Re
                 found: aum.len(),
             });
         }
-        check_finite("aum", aum)?;
-        let noise: Vec<f32> = aum.iter().map(|&a| -a).collect();
-        for i in cutoff.noisiest(&noise, k)? {
+        for i in cutoff.lowest(aum, k)? {
             dropped[i] = true;
         }
     }
@@ -353,7 +405,7 @@ mod tests {
         let bin_of = |i: usize| (scores[i].floor() as usize).min(3);
         let config = CcsConfig {
             bins: 4,
-            cutoff: NoiseCutoff::Fraction(0.0),
+            cutoff: CcsCutoff::Fraction(0.0),
             ..CcsConfig::new(12, 3)
         };
         // Smallest first: min(2, 12/4=3)=2, min(3, 10/3=3)=3, min(10, 7/2=3)=3, min(10, 4)=4.
@@ -381,7 +433,7 @@ mod tests {
         let lowest: Vec<usize> = order[..50].to_vec(); // ⌊0.1·500⌋
         for k in [1usize, 7, 50, 123, 333, 450] {
             let config = CcsConfig {
-                cutoff: NoiseCutoff::Fraction(0.1),
+                cutoff: CcsCutoff::Fraction(0.1),
                 ..CcsConfig::new(k, 9)
             };
             let s = ccs_select(&scores, Some(&aum), &config).unwrap();
@@ -397,6 +449,40 @@ mod tests {
         assert_eq!(flat.len(), 4);
         assert!(ccs_select(&scores, Some(&aum[..10]), &CcsConfig::new(3, 0)).is_err());
         assert!(ccs_select(&scores, None, &CcsConfig::new(0, 0)).is_err());
+    }
+
+    #[test]
+    fn ccs_beta_follows_its_schedule_and_drops_the_lowest_aum() {
+        let auto = CcsCutoff::Auto;
+        // Keep k of 100: pruning 100 − k %.
+        for (k, beta) in [
+            (100, 0.1),
+            (31, 0.1),
+            (30, 0.2),
+            (21, 0.2),
+            (20, 0.3),
+            (1, 0.3),
+        ] {
+            assert_eq!(auto.beta(k, 100), beta, "k = {k}");
+        }
+        assert_eq!(CcsCutoff::Fraction(0.25).beta(90, 100), 0.25);
+        assert!(CcsCutoff::Fraction(1.0).validate().is_err());
+        assert!(CcsCutoff::Fraction(-0.1).validate().is_err());
+        let aum: Vec<f32> = (0..200).map(|i| ((i * 71) % 200) as f32 - 50.0).collect();
+        let mut order: Vec<usize> = (0..200).collect();
+        order.sort_by(|&a, &b| aum[a].total_cmp(&aum[b]).then(a.cmp(&b)));
+        for (k, count) in [(150, 20), (60, 40), (20, 60), (190, 10), (195, 5)] {
+            let dropped = auto.lowest(&aum, k).unwrap();
+            assert_eq!(dropped.len(), count, "k = {k}");
+            let mut want = order[..count].to_vec();
+            want.sort_unstable();
+            assert_eq!(dropped, want);
+            // And CCS never keeps them.
+            let s: Vec<f32> = (0..200).map(|i| (i % 17) as f32).collect();
+            let kept = ccs_select(&s, Some(&aum), &CcsConfig::new(k, 1)).unwrap();
+            assert_eq!(kept.len(), k);
+            assert!(want.iter().all(|i| kept.binary_search(i).is_err()));
+        }
     }
 
     #[test]

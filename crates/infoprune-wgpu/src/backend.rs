@@ -15,7 +15,7 @@ use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::error::{check_finite, Result};
 use infoprune_core::knn::KnnConfig;
 use infoprune_core::objective::objective;
-use infoprune_core::progress::Progress;
+use infoprune_core::progress::{Progress, Silent};
 use infoprune_core::solver::{Algorithm, SolveResult, SolverConfig};
 use infoprune_core::timing::Timings;
 use ndarray::ArrayView2;
@@ -289,7 +289,7 @@ impl Backend for GpuBackend {
             let converged = problem.k() == problem.n()
                 || (state.delta as f64) < config.tolerance
                 || state.backtracks > crate::solver::MAX_BACKTRACKS;
-            results.push(SolveResult {
+            let mut result = SolveResult {
                 indices,
                 objective: f,
                 iterations: state.iterations as usize,
@@ -298,7 +298,10 @@ impl Backend for GpuBackend {
                 rounded_objective,
                 swaps: swaps[p],
                 timings,
-            });
+            };
+            // Greedy is sequential: the core runs it on the host, as for the CPU backend.
+            config.keep_the_better_of_greedy(&problem, &mut result, &Silent);
+            results.push(result);
         }
         Ok(results)
     }

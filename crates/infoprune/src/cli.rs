@@ -21,6 +21,8 @@ use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::sampling::Orientation;
 use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
 use infoprune_core::select::{Extras, SelectConfig, Selector};
+use infoprune_core::selectors::CcsCutoff;
+use infoprune_core::semdedup::SemDedupKeep;
 use infoprune_core::{Method, RelaxedSolver};
 use ndarray::{Array2, Axis};
 use std::path::{Path, PathBuf};
@@ -72,6 +74,9 @@ pub enum MethodArg {
     Moderate,
     /// D2 message passing on the kNN graph.
     D2,
+    /// SemDeDup: inside k-means clusters, drop one of every pair above cosine 1 − ε, ε chosen to
+    /// meet the budget.
+    Semdedup,
 }
 
 impl From<MethodArg> for Method {
@@ -85,6 +90,7 @@ impl From<MethodArg> for Method {
             MethodArg::Ccs => Method::Ccs,
             MethodArg::Moderate => Method::Moderate,
             MethodArg::D2 => Method::D2,
+            MethodArg::Semdedup => Method::SemDedup,
         }
     }
 }
@@ -176,6 +182,18 @@ pub enum ScoresHighArg {
     Hard,
     /// A high score marks an easy sample (raw SIM, raw margin or AUM).
     Easy,
+}
+
+/// `--semdedup-keep`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SemDedupKeepArg {
+    /// The harder sample of a pair (larger score; without scores the one farther from its
+    /// cluster's mean direction, as SemDeDup's authors do).
+    Hard,
+    /// The easier sample of a pair.
+    Easy,
+    /// A seeded random one.
+    Random,
 }
 
 /// `--partition`.
@@ -289,6 +307,16 @@ pub struct SelectArgs {
     /// ratio) or C [default: auto].
     #[arg(long, value_name = "auto|C", allow_hyphen_values = true)]
     pub drop_noisy: Option<String>,
+    /// CCS's own cutoff: the fraction β of lowest-AUM samples `--method ccs --aum` drops: `auto`
+    /// (0.1 below 70% pruning, 0.2 from 70%, 0.3 from 80%) or β [default: auto].
+    #[arg(long, value_name = "auto|B", allow_hyphen_values = true)]
+    pub ccs_cutoff: Option<String>,
+    /// Which sample of a near-duplicate pair `--method semdedup` keeps [default: hard].
+    #[arg(long, value_enum)]
+    pub semdedup_keep: Option<SemDedupKeepArg>,
+    /// Largest k-means cluster `--method semdedup` compares pairs in [default: 1000].
+    #[arg(long, allow_negative_numbers = true)]
+    pub semdedup_cluster_size: Option<usize>,
     /// How scores are normalised before use [default: minmax].
     #[arg(long, value_enum)]
     pub normalize: Option<NormalizeArg>,
@@ -302,9 +330,14 @@ pub struct SelectArgs {
     /// [default: 1].
     #[arg(long, allow_negative_numbers = true)]
     pub step_growth: Option<f64>,
-    /// Swap-refinement rounds after rounding, 0 disables it (infomax) [default: 5].
+    /// Most swap-refinement rounds after rounding, 0 disables it; the refinement stops earlier at
+    /// a 1-swap optimum (infomax) [default: 1000].
     #[arg(long, allow_negative_numbers = true)]
     pub swap_rounds: Option<usize>,
+    /// Also run greedy + the swap refinement and keep whichever set has the larger f(S)
+    /// (infomax). Off by default: greedy's larger f can come from keeping near-duplicate pairs.
+    #[arg(long)]
+    pub greedy_candidate: bool,
     /// Seed for every random choice.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
@@ -466,6 +499,22 @@ impl SelectArgs {
                 Some(c) => NoiseCutoff::Fraction(c),
             },
         };
+        config.semdedup_keep = match self.semdedup_keep {
+            None => defaults.semdedup_keep,
+            Some(SemDedupKeepArg::Hard) => SemDedupKeep::Hard,
+            Some(SemDedupKeepArg::Easy) => SemDedupKeep::Easy,
+            Some(SemDedupKeepArg::Random) => SemDedupKeep::Random,
+        };
+        config.semdedup_cluster_size = self
+            .semdedup_cluster_size
+            .unwrap_or(defaults.semdedup_cluster_size);
+        config.ccs_cutoff = match self.ccs_cutoff.as_deref() {
+            None => defaults.ccs_cutoff,
+            Some(text) => match auto_or_number("ccs-cutoff", text)? {
+                None => CcsCutoff::Auto,
+                Some(b) => CcsCutoff::Fraction(b),
+            },
+        };
         config.sims_class_fraction = self.class_fraction.unwrap_or(defaults.sims_class_fraction);
         config.scores_orientation = match self.scores_high {
             None | Some(ScoresHighArg::Auto) => None,
@@ -477,6 +526,7 @@ impl SelectArgs {
         config.solver_params.tolerance = self.tolerance.unwrap_or(solver.tolerance);
         config.solver_params.swap_rounds = self.swap_rounds.unwrap_or(solver.swap_rounds);
         config.solver_params.step_growth = self.step_growth.unwrap_or(solver.step_growth);
+        config.solver_params.greedy_candidate = self.greedy_candidate;
         Ok(config)
     }
 
@@ -494,6 +544,7 @@ impl SelectArgs {
             ("tolerance", self.tolerance.is_some()),
             ("step-growth", self.step_growth.is_some()),
             ("swap-rounds", self.swap_rounds.is_some()),
+            ("greedy-candidate", self.greedy_candidate),
         ];
         if !is(MethodArg::Infomax) {
             for (flag, given) in solver_options {
@@ -526,6 +577,29 @@ impl SelectArgs {
                 "class-fraction",
                 "SIMS draws inside classes only with --labels".into(),
             ));
+        }
+        if self.ccs_cutoff.is_some() && !(is(MethodArg::Ccs) && self.aum.is_some()) {
+            refusals.push((
+                "ccs-cutoff",
+                "only --method ccs with --aum drops the lowest-AUM samples".into(),
+            ));
+        }
+        for (flag, given) in [
+            ("semdedup-keep", self.semdedup_keep.is_some()),
+            (
+                "semdedup-cluster-size",
+                self.semdedup_cluster_size.is_some(),
+            ),
+        ] {
+            if given && !is(MethodArg::Semdedup) {
+                refusals.push((
+                    flag,
+                    format!(
+                        "only --method semdedup uses it, not --method {}",
+                        method_name()
+                    ),
+                ));
+            }
         }
         if self.aum.is_some() && !is(MethodArg::Ccs) {
             refusals.push((
@@ -571,10 +645,10 @@ impl SelectArgs {
             refusals.push(("quota-classes", "it is read only with --class-quota".into()));
         }
         // `--drop-noisy 0` asks for what happens anyway without --noise: nothing is dropped.
-        let ccs_cutoff = is(MethodArg::Ccs) && self.aum.is_some();
+        // (CCS's own cutoff is --ccs-cutoff, not this one.)
         if let Some(text) = self.drop_noisy.as_deref() {
             let drops = auto_or_number("drop-noisy", text)? != Some(0.0);
-            if drops && self.noise.is_none() && !ccs_cutoff {
+            if drops && self.noise.is_none() {
                 refusals.push((
                     "drop-noisy",
                     "there is no --noise signal to drop samples by".into(),
@@ -921,14 +995,6 @@ fn finish_select(
 pub fn select(args: &SelectArgs) -> Result<()> {
     let started = Instant::now();
     args.refuse_ineffective()?;
-    if args.method == MethodArg::Ccs && args.aum.is_some() && !args.quiet {
-        // The pipeline hands CCS a zero cutoff today, so the AUM is read but changes nothing;
-        // said out loud until the cutoff is fixed, rather than looking like it took effect.
-        crate::errln!(
-            "warning: --aum has no effect with --method ccs yet: its hard-sample cutoff is not \
-             applied"
-        )?;
-    }
     let mut paths = vec![("out", args.out.as_path())];
     paths.extend(args.report.as_deref().map(|r| ("report", r)));
     check_outputs(&paths, args.force)?;

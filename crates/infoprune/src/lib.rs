@@ -39,6 +39,7 @@ pub mod pipeline;
 pub mod progress_bars;
 pub mod report;
 pub mod score_command;
+pub mod semdedup;
 pub mod tokens_command;
 
 pub use error::{Error, Result};

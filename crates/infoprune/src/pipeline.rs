@@ -10,6 +10,7 @@ use crate::partition::{
     class_quota_budgets, partition, partition_budgets, split_by_class, PartitionConfig,
     PartitionMethod,
 };
+use crate::semdedup::{semdedup, SemDedupConfig};
 use infoprune_core::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
 use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::importance::{NoiseCutoff, Representativeness};
@@ -20,6 +21,7 @@ use infoprune_core::knn::symmetrize_lists;
 use infoprune_core::memory;
 use infoprune_core::progress::{Progress, Silent, Stage};
 use infoprune_core::select::{remaining_rows, Extras, Prepared, SelectConfig, Selector};
+use infoprune_core::selectors::CcsCutoff;
 use infoprune_core::solver::{Algorithm, Method, SolverParams};
 use infoprune_core::timing::Timings;
 use infoprune_core::CoreError;
@@ -387,10 +389,13 @@ impl Pruner {
 
         // Noise cutoff over the whole dataset, before partitioning.
         let start = Instant::now();
-        let dropped = match inputs.noise {
+        let mut dropped = match inputs.noise {
             Some(noise) => self.config.select.noise_cutoff.noisiest(noise, k)?,
             None => Vec::new(),
         };
+        if let (Method::Ccs, Some(aum)) = (self.config.select.method, inputs.aum) {
+            dropped = ccs_cut(&self.config.select, aum, dropped, n)?;
+        }
         let rows = remaining_rows(n, &dropped);
         progress.start(Stage::Partition, 1);
         let (layout, settings) = self.layout(rows.len(), embeddings.ncols())?;
@@ -449,6 +454,19 @@ impl Pruner {
             let budgets = partition_budgets(&partitions, k)?;
             (partitions, budgets)
         };
+        // SemDeDup chooses its set across all clusters at once; the partitions then only score it.
+        let mut budgets = budgets;
+        let semdedup_kept = match self.config.select.method {
+            Method::SemDedup => Some(semdedup_rows(
+                &self.config.select,
+                embeddings,
+                &rows,
+                inputs.scores,
+                &partitions,
+                &mut budgets,
+            )?),
+            _ => None,
+        };
         timings.add("partition", start.elapsed().as_secs_f64());
         progress.advance(1);
         progress.finish(Stage::Partition);
@@ -459,6 +477,7 @@ impl Pruner {
             select.representativeness = Representativeness::Fixed(1.0 - k as f64 / n as f64);
         }
         select.noise_cutoff = NoiseCutoff::Fraction(0.0);
+        select.ccs_cutoff = CcsCutoff::Fraction(0.0);
 
         let work: Vec<usize> = (0..partitions.len()).filter(|&p| budgets[p] > 0).collect();
         let batches = self.plan(&partitions, &work);
@@ -578,7 +597,13 @@ impl Pruner {
                         k: prep.k,
                         ..select.clone()
                     };
-                    let sel = prep.select_with(&config, select.method, extras, &Silent)?;
+                    let sel = match &semdedup_kept {
+                        Some(kept) => {
+                            let local = (0..prep.rows.len()).filter(|&i| kept[rows[prep.rows[i]]]);
+                            prep.selection_of(Method::SemDedup, local.collect())?
+                        }
+                        None => prep.select_with(&config, select.method, extras, &Silent)?,
+                    };
                     kept.extend(sel.indices.iter().map(|&i| rows[i]));
                     stats[*p] = PartitionStats {
                         size: rows.len(),
@@ -679,6 +704,14 @@ impl Pruner {
             embeddings,
         };
         let selection = prepared.select_with(select, select.method, extras, progress)?;
+        // CCS drops its lowest-AUM samples inside the selection, from the rows that remain.
+        let ccs_dropped = match (select.method, inputs.aum) {
+            (Method::Ccs, Some(aum)) => {
+                let kept: Vec<f32> = prepared.rows.iter().map(|&i| aum[i]).collect();
+                select.ccs_cutoff.lowest(&kept, k)?.len()
+            }
+            _ => 0,
+        };
         let mut indices = selection.indices;
         indices.sort_unstable();
         Ok(Pruned {
@@ -695,7 +728,7 @@ impl Pruner {
                 search: None,
             }],
             objective: selection.objective,
-            dropped_noisy: prepared.dropped_noisy.len(),
+            dropped_noisy: prepared.dropped_noisy.len() + ccs_dropped,
             batches: 1,
             timings: selection.timings,
             layout: Layout::Global,
@@ -774,6 +807,54 @@ impl Pruner {
         }
         batches
     }
+}
+
+/// SemDeDup over the remaining `rows` of the whole dataset ([`crate::semdedup`]); returns which
+/// rows it keeps and sets each partition's budget to its kept members.
+fn semdedup_rows(
+    select: &SelectConfig,
+    embeddings: Embeddings,
+    rows: &[usize],
+    scores: Option<&[f32]>,
+    partitions: &[Vec<usize>],
+    budgets: &mut [usize],
+) -> Result<Vec<bool>> {
+    let all = embeddings.whole()?;
+    let config = SemDedupConfig {
+        k: select.k,
+        keep: select.semdedup_keep,
+        cluster_size: select.semdedup_cluster_size,
+        seed: select.seed,
+    };
+    let out = semdedup(all.view(), rows, scores, &config)?;
+    let mut kept = vec![false; embeddings.nrows()];
+    for &i in &out.indices {
+        kept[i] = true;
+    }
+    for (budget, part) in budgets.iter_mut().zip(partitions) {
+        *budget = part.iter().filter(|&&i| kept[i]).count();
+    }
+    Ok(kept)
+}
+
+/// CCS's own cutoff (SPEC §4) over the whole dataset, before partitioning, like the noise cutoff:
+/// adds to the sorted `dropped` the `⌊β·n⌋` lowest-AUM samples of the rest (ties: smaller index),
+/// never so many that fewer than `k` remain.
+fn ccs_cut(
+    select: &SelectConfig,
+    aum: &[f32],
+    dropped: Vec<usize>,
+    n: usize,
+) -> Result<Vec<usize>> {
+    let k = select.k;
+    let beta = select.ccs_cutoff.validate()?.beta(k, n);
+    let mut rest = remaining_rows(n, &dropped);
+    let count = ((beta * n as f64).floor() as usize).min(rest.len().saturating_sub(k));
+    rest.sort_by(|&a, &b| aum[a].total_cmp(&aum[b]).then(a.cmp(&b)));
+    let mut all = dropped;
+    all.extend_from_slice(&rest[..count]);
+    all.sort_unstable();
+    Ok(all)
 }
 
 /// Rewrites a non-finite-embedding error from a partition so that it names the original index.

@@ -5,6 +5,11 @@
 //! outsiders with the worst insiders: it applies the best improving swap of each outsider (its partner is the worst insider or one of its
 //! neighbours in `S`), keeping only swaps whose elements touch no other
 //! applied swap's elements in `K`, so the changes add up exactly and `f` never decreases.
+//!
+//! A round that plans no swap has checked every outsider against its best partner, so the set is
+//! then 1-swap optimal (up to a relative `1e-12`); [`swap_refinement`] stops there, and its round
+//! cap ([`SolverParams::swap_rounds`](super::SolverParams::swap_rounds)) only guards against
+//! pathological instances (**ours**; SPEC §1.1 had a fixed 5 rounds).
 
 use super::Problem;
 use crate::progress::{Progress, Stage};
