@@ -140,3 +140,44 @@ fn tokens_report_carries_gpu_counters_and_the_same_masks() {
     assert!(gpu["gpu"]["readbacks"].as_u64().unwrap() > 0, "{gpu}");
     assert_eq!(gpu_mask, cpu_mask);
 }
+
+#[test]
+fn graph_report_carries_the_search_and_gpu_counters() {
+    let fx = Fixture::new();
+    let e = fx.embeddings("e.npy", &clustered(3000, 24, 5));
+    let run = |backend: &str| {
+        let report = fx.s(&format!("g-{backend}.json"));
+        let o = infoprune(&[
+            "graph",
+            "--embeddings",
+            &e,
+            "--out",
+            &fx.s(&format!("k-{backend}.npz")),
+            "--report",
+            &report,
+            "--backend",
+            backend,
+            "-q",
+        ]);
+        let err = stderr(&o);
+        if !o.status.success() && err.contains("no GPU adapter") && std::env::var("CI").is_err() {
+            println!("skipped: {err}");
+            return None;
+        }
+        assert!(o.status.success(), "{err}");
+        let text = std::fs::read_to_string(fx.path(&format!("g-{backend}.json"))).unwrap();
+        Some(serde_json::from_str::<serde_json::Value>(&text).unwrap())
+    };
+    let cpu = run("cpu").unwrap();
+    assert_eq!(cpu["n"], 3000);
+    assert_eq!(cpu["knn"], "exact");
+    assert!(cpu["nlist"].is_null() && cpu["gpu"].is_null(), "{cpu}");
+    let Some(gpu) = run("wgpu") else {
+        return;
+    };
+    // 3,000 rows are one query slice: one submission and one wait for the lists.
+    assert_eq!(gpu["gpu"]["submissions"], 1, "{gpu}");
+    assert_eq!(gpu["gpu"]["readbacks"], 1, "{gpu}");
+    let (a, b) = (gpu["nnz"].as_u64().unwrap(), cpu["nnz"].as_u64().unwrap());
+    assert!(a.abs_diff(b) * 100 <= b, "nnz {a} vs {b}");
+}

@@ -42,6 +42,9 @@ pub struct GraphArgs {
     /// Compute backend for the kNN search (as for `select`).
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendArg,
+    /// Output: a JSON report (n, nnz, m, the search and its recall, backend, GPU counters, seconds).
+    #[arg(long, value_name = "report.json")]
+    pub report: Option<PathBuf>,
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
@@ -50,11 +53,42 @@ pub struct GraphArgs {
     pub quiet: bool,
 }
 
+/// The JSON report `graph --report` writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphReport {
+    /// infoprune's version.
+    pub version: &'static str,
+    /// Rows of the embeddings.
+    pub n: usize,
+    /// Stored entries of the symmetrised graph.
+    pub nnz: usize,
+    /// Neighbours kept per row before symmetrising.
+    pub neighbors: usize,
+    /// The search that ran (`exact` or `ivf`).
+    pub knn: &'static str,
+    /// IVF lists (`null` for the exact search).
+    pub nlist: Option<usize>,
+    /// Lists probed per row (`null` for the exact search).
+    pub nprobe: Option<usize>,
+    /// Recall@m against the exact search on the sampled rows (`null` unless `--recall-sample`).
+    pub recall: Option<f64>,
+    /// Rows the recall was measured on.
+    pub recall_sample: Option<usize>,
+    /// The backend that searched.
+    pub backend: String,
+    /// What the run did on the GPU (`null` on the CPU).
+    pub gpu: Option<crate::report::GpuCounters>,
+    /// Seconds from the start to the outputs staged.
+    pub seconds: f64,
+}
+
 /// `infoprune graph`: exactly the graph `select` builds for one partition holding all n samples
 /// (same embeddings reading, same backend choice, same kNN function), written as a `.npz`.
 pub fn graph(args: &GraphArgs) -> Result<()> {
     let started = Instant::now();
-    check_outputs(&[("out", args.out.as_path())], args.force)?;
+    let mut outputs = vec![("out", args.out.as_path())];
+    outputs.extend(args.report.as_deref().map(|r| ("report", r)));
+    check_outputs(&outputs, args.force)?;
     let bars = Bars::new(args.quiet);
     let mapped = MappedMatrix::open(&args.embeddings)?;
     let n = mapped.nrows();
@@ -68,7 +102,33 @@ pub fn graph(args: &GraphArgs) -> Result<()> {
     let config = knn_config(Some(args.neighbors), Some(args.symmetrize));
     let (graph, info) = search_graph(backend.as_ref(), all.view(), &config, &search, &bars)?;
     bars.start(Stage::Write, 1);
-    npz::write_csr(&args.out, &graph, overwrite(args.force))?;
+    let mut staged = vec![crate::outputs::stage(
+        &args.out,
+        &npz::csr_to_npz_bytes(&args.out, &graph)?,
+    )?];
+    if let Some(path) = &args.report {
+        let (search_name, nlist, nprobe) = match info.search {
+            ResolvedSearch::Exact => ("exact", None, None),
+            ResolvedSearch::Ivf(s) => ("ivf", Some(s.nlist), Some(s.nprobe)),
+        };
+        let report = GraphReport {
+            version: env!("CARGO_PKG_VERSION"),
+            n,
+            nnz: graph.nnz(),
+            neighbors: config.neighbors,
+            knn: search_name,
+            nlist,
+            nprobe,
+            recall: info.recall.map(|r| r.recall),
+            recall_sample: info.recall.map(|r| r.sampled),
+            backend: backend.name(),
+            gpu: backend.counters().map(Into::into),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        let json = serde_json::to_string_pretty(&report).expect("a report always serialises");
+        staged.push(crate::outputs::stage(path, json.as_bytes())?);
+    }
+    crate::outputs::commit(staged, overwrite(args.force))?;
     bars.finish(Stage::Write);
     if !args.quiet {
         let search = match info.search {
