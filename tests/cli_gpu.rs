@@ -6,13 +6,26 @@ mod common;
 
 use common::*;
 
+/// Runs the binary with `args`: `None` when it found no GPU adapter outside CI (the test then
+/// returns early with the reason printed), else the output of a successful run.
+fn run_or_skip(args: &[&str]) -> Option<std::process::Output> {
+    let o = infoprune(args);
+    let err = stderr(&o);
+    if !o.status.success() && err.contains("no GPU adapter") && std::env::var("CI").is_err() {
+        println!("skipped: {err}");
+        return None;
+    }
+    assert!(o.status.success(), "{err}");
+    Some(o)
+}
+
 /// Runs `select` on `backend`, returning the report, or `None` when no adapter exists outside CI.
 fn select_report(fx: &Fixture, e: &str, backend: &str) -> Option<serde_json::Value> {
     let (out, report) = (
         fx.s(&format!("keep-{backend}.npy")),
         fx.s(&format!("r-{backend}.json")),
     );
-    let o = infoprune(&[
+    run_or_skip(&[
         "select",
         "--embeddings",
         e,
@@ -29,13 +42,7 @@ fn select_report(fx: &Fixture, e: &str, backend: &str) -> Option<serde_json::Val
         "--swap-rounds",
         "5",
         "--quiet",
-    ]);
-    let err = stderr(&o);
-    if !o.status.success() && err.contains("no GPU adapter") && std::env::var("CI").is_err() {
-        println!("skipped: {err}");
-        return None;
-    }
-    assert!(o.status.success(), "{err}");
+    ])?;
     let text = std::fs::read_to_string(fx.path(&format!("r-{backend}.json"))).unwrap();
     Some(serde_json::from_str(&text).unwrap())
 }
@@ -101,7 +108,7 @@ fn tokens_report_carries_gpu_counters_and_the_same_masks() {
             fx.s(&format!("m-{backend}.npy")),
             fx.s(&format!("r-{backend}.json")),
         );
-        let o = infoprune(&[
+        run_or_skip(&[
             "tokens",
             "--features",
             &fx.s("x.npy"),
@@ -116,13 +123,7 @@ fn tokens_report_carries_gpu_counters_and_the_same_masks() {
             "--backend",
             backend,
             "-q",
-        ]);
-        let err = stderr(&o);
-        if !o.status.success() && err.contains("no GPU adapter") && std::env::var("CI").is_err() {
-            println!("skipped: {err}");
-            return None;
-        }
-        assert!(o.status.success(), "{err}");
+        ])?;
         let text = std::fs::read_to_string(fx.path(&format!("r-{backend}.json"))).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mask = std::fs::read(fx.path(&format!("m-{backend}.npy"))).unwrap();
@@ -147,7 +148,7 @@ fn graph_report_carries_the_search_and_gpu_counters() {
     let e = fx.embeddings("e.npy", &clustered(3000, 24, 5));
     let run = |backend: &str| {
         let report = fx.s(&format!("g-{backend}.json"));
-        let o = infoprune(&[
+        run_or_skip(&[
             "graph",
             "--embeddings",
             &e,
@@ -158,13 +159,7 @@ fn graph_report_carries_the_search_and_gpu_counters() {
             "--backend",
             backend,
             "-q",
-        ]);
-        let err = stderr(&o);
-        if !o.status.success() && err.contains("no GPU adapter") && std::env::var("CI").is_err() {
-            println!("skipped: {err}");
-            return None;
-        }
-        assert!(o.status.success(), "{err}");
+        ])?;
         let text = std::fs::read_to_string(fx.path(&format!("g-{backend}.json"))).unwrap();
         Some(serde_json::from_str::<serde_json::Value>(&text).unwrap())
     };
