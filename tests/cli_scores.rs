@@ -354,3 +354,56 @@ fn bad_score_inputs_exit_2_with_the_problem_named() {
         assert!(!fx.path("s.npy").exists());
     }
 }
+
+/// Little-endian float32 logits in C order are scored in place from the memory map; float64,
+/// big-endian and Fortran-order files of the same values go through the converting reader. Both
+/// give the same scores, bit for bit, for every kind.
+#[test]
+fn mapped_and_converted_logits_give_the_same_scores() {
+    let fx = Fixture::new();
+    let (z, y) = logits(4, 60, 5, 9);
+    let (t, n, c) = z.dim();
+    let mapped = write_logits(&fx, "z32.npy", &z);
+    let b64: Vec<u8> = z.iter().flat_map(|&v| (v as f64).to_le_bytes()).collect();
+    raw_npy(
+        &fx.path("z64.npy"),
+        "<f8",
+        &format!("({t}, {n}, {c})"),
+        &b64,
+    );
+    let bbe: Vec<u8> = z.iter().flat_map(|v| v.to_be_bytes()).collect();
+    raw_npy(
+        &fx.path("zbe.npy"),
+        ">f4",
+        &format!("({t}, {n}, {c})"),
+        &bbe,
+    );
+    let yl = write_labels(&fx, "y.npy", &y);
+    for kind in ["el2n", "entropy", "margin", "loss", "forgetting", "aum"] {
+        let mut outs = Vec::new();
+        for (name, path) in [
+            ("32", mapped.clone()),
+            ("64", fx.s("z64.npy")),
+            ("be", fx.s("zbe.npy")),
+        ] {
+            let out = format!("{kind}-{name}.npy");
+            let o = infoprune(&[
+                "score",
+                "--logits",
+                &path,
+                "--labels",
+                &yl,
+                "--kind",
+                kind,
+                "--out",
+                &fx.s(&out),
+                "-q",
+            ]);
+            assert!(o.status.success(), "{kind} {name}: {}", stderr(&o));
+            outs.push(npy::read_f32_vector(&fx.path(&out)).unwrap());
+        }
+        let bits = |v: &Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&outs[0]), bits(&outs[1]), "{kind}: float64");
+        assert_eq!(bits(&outs[0]), bits(&outs[2]), "{kind}: big-endian");
+    }
+}

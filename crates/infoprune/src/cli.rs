@@ -739,7 +739,23 @@ pub(crate) fn score_from_logits(
     features: Option<&Path>,
     options: &ScoreOptions,
 ) -> Result<Vec<f32>> {
-    let z = npy::read_f32_array3(logits)?;
+    // Little-endian float32 in C order (what numpy saves) is scored straight from the memory map:
+    // the pages are file-backed, so logits of any size (10^6 samples × 1,000 classes × 20 epochs
+    // is 80 GB) stream through the page cache instead of being read into memory. Anything else
+    // (float64, Fortran order, big-endian) is converted in memory once.
+    let mapped = crate::npy_map::MappedMatrix::open_rows(logits).ok();
+    let in_place = mapped.as_ref().and_then(|m| match *m.shape() {
+        [t, n, c] => m.view()?.into_shape_with_order((t, n, c)).ok(),
+        _ => None,
+    });
+    let read;
+    let z = match in_place {
+        Some(view) => view,
+        None => {
+            read = npy::read_f32_array3(logits)?;
+            read.view()
+        }
+    };
     if z.dim().1 != labels.len() {
         return Err(Error::Usage(format!(
             "logits {} hold n = {} samples (shape T×n×C = {:?}) but the labels have {}",
@@ -752,7 +768,7 @@ pub(crate) fn score_from_logits(
     let h = features.map(npy::read_f32_matrix).transpose()?;
     Ok(compute_score(
         kind,
-        z.view(),
+        z,
         labels,
         h.as_ref().map(|h| h.view()),
         options,
