@@ -91,18 +91,8 @@ pub fn estimate_ivf(
     nlist: u64,
     nprobe: u64,
 ) -> MemoryEstimate {
-    let exact = estimate(n, d, itemsize, neighbors, threads);
-    let graph = ivf_index_bytes(n, d, nlist, nprobe)
-        .saturating_add(ivf_graph_bytes(n, d, neighbors, threads));
-    MemoryEstimate {
-        input: exact.input,
-        graph,
-        solver: exact.solver,
-        peak: exact
-            .input
-            .saturating_add(graph)
-            .saturating_add(exact.solver),
-    }
+    // One problem over all rows is the partitioned layout with a single batch of n rows.
+    estimate_ivf_partitioned(n, d, itemsize, neighbors, threads, nlist, nprobe, n)
 }
 
 /// Estimate for the IVF path when the one global problem does not fit and groups of whole IVF

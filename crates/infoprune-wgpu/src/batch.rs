@@ -5,13 +5,9 @@ use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
 use crate::kernels::{slot, Kernels, Params, ProblemState, WORKGROUP};
 use infoprune_core::csr::CsrSimilarity;
-use std::time::Duration;
 
 /// Most workgroups in one dispatch dimension (WebGPU's guaranteed minimum).
-const MAX_GROUPS_PER_DIM: u32 = 65_535;
-
-/// The longest a single wait on the device may take before it is reported as lost.
-pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(600);
+pub(crate) const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
 /// Rows, problems and 256-row chunks of a batch; chunks never straddle two problems, so a chunk's
 /// reduction belongs to exactly one problem.
@@ -321,13 +317,7 @@ pub fn read_buffers(ctx: &GpuContext, parts: &[(&wgpu::Buffer, u64, u64)]) -> Re
         .map_async(wgpu::MapMode::Read, move |result| {
             let _ = sender.send(result);
         });
-    ctx.device
-        .poll(wgpu::PollType::Wait {
-            submission_index: None,
-            timeout: Some(WAIT_LIMIT),
-        })
-        .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
-    ctx.take_error()?;
+    ctx.wait(None)?;
     receiver
         .recv()
         .map_err(|e| GpuError::Readback(e.to_string()))?

@@ -33,6 +33,9 @@ impl AdapterChoice {
     }
 }
 
+/// The longest a single wait on the device may take before it is reported as lost.
+pub(crate) const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Running totals of the device traffic, shared by everything that records work on one device.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -200,6 +203,23 @@ impl GpuContext {
             counters: Arc::default(),
             knn_kernel: OnceLock::new(),
         })
+    }
+
+    /// Waits (at most [`WAIT_LIMIT`]) until `submission`, or everything submitted so far, has
+    /// finished, then reports any error the device raised meanwhile. A failed wait is reported as
+    /// the device's own error when it gave one, else as a lost device.
+    pub fn wait(&self, submission: Option<wgpu::SubmissionIndex>) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: submission,
+                timeout: Some(WAIT_LIMIT),
+            })
+            .map_err(|e| {
+                self.take_error()
+                    .err()
+                    .unwrap_or_else(|| GpuError::DeviceLost(e.to_string()))
+            })?;
+        self.take_error()
     }
 
     /// Submits one command buffer, counting it.

@@ -511,13 +511,7 @@ fn read_slice(
     }
     drop(tx);
     ctx.counters.read_back(2 * bytes);
-    ctx.device
-        .poll(wgpu::PollType::Wait {
-            submission_index: Some(index),
-            timeout: Some(crate::batch::WAIT_LIMIT),
-        })
-        .map_err(|e| device_error(ctx, GpuError::Readback(e.to_string())))?;
-    ctx.take_error()?;
+    ctx.wait(Some(index))?;
     let mut mapped = 0;
     while let Ok((which, r)) = rx.try_recv() {
         r.map_err(|e| {

@@ -99,13 +99,7 @@ impl ConvergenceFlags {
     /// Waits for the oldest block and returns its count of unconverged problems.
     fn wait_oldest(&mut self, ctx: &GpuContext) -> Result<u32> {
         let index = self.pending[0].1.clone();
-        ctx.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: Some(crate::batch::WAIT_LIMIT),
-            })
-            .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
-        ctx.take_error()?;
+        ctx.wait(Some(index))?;
         let result = self.pending[0]
             .2
             .recv()

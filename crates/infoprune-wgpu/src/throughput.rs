@@ -2,27 +2,13 @@
 //! solver's SpMV timed on the device alone, each repeated inside one submission so that launch and
 //! transfer costs are not what is measured.
 
-use crate::batch::{GpuBatch, Layout};
+use crate::batch::{GpuBatch, Layout, MAX_GROUPS_PER_DIM};
 use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
 use crate::kernels::{slot, Params, ProblemState};
 use crate::GpuBackend;
 use infoprune_core::csr::CsrSimilarity;
 use std::time::Instant;
-
-/// Most workgroups in one dispatch dimension (WebGPU's guaranteed minimum).
-const MAX_GROUPS_PER_DIM: u32 = 65_535;
-
-/// Waits until everything submitted so far has finished.
-fn finish(ctx: &GpuContext) -> Result<()> {
-    ctx.device
-        .poll(wgpu::PollType::Wait {
-            submission_index: None,
-            timeout: Some(crate::batch::WAIT_LIMIT),
-        })
-        .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
-    ctx.take_error()
-}
 
 /// Seconds per repetition of `record`, which records one repetition into a pass: one warm-up
 /// submission, then `reps` repetitions in a single submission.
@@ -41,7 +27,7 @@ fn time_reps(
         }
         let start = Instant::now();
         ctx.submit(encoder);
-        finish(ctx)?;
+        ctx.wait(None)?;
         Ok(start.elapsed().as_secs_f64())
     };
     run(1)?;
