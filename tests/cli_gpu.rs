@@ -1,26 +1,40 @@
 //! The `--backend wgpu` path of the real binary: reports carry the device counters, and the GPU
 //! gives the CPU's subset. In CI (`CI` set) an adapter must exist (lavapipe); elsewhere without a
-//! GPU these tests return early with a printed reason.
+//! GPU these tests are reported as ignored, with the reason (the harness of
+//! `crates/infoprune-wgpu/tests/support`, shared through `#[path]`).
 
 mod common;
+#[macro_use]
+#[path = "../crates/infoprune-wgpu/tests/support/mod.rs"]
+mod support;
 
 use common::*;
+use support::{no_adapter, Outcome, Skipped};
 
-/// Runs the binary with `args`: `None` when it found no GPU adapter outside CI (the test then
-/// returns early with the reason printed), else the output of a successful run.
-fn run_or_skip(args: &[&str]) -> Option<std::process::Output> {
-    let o = infoprune(args);
-    let err = stderr(&o);
-    if !o.status.success() && err.contains("no GPU adapter") && std::env::var("CI").is_err() {
-        println!("skipped: {err}");
-        return None;
-    }
-    assert!(o.status.success(), "{err}");
-    Some(o)
+fn main() -> std::process::ExitCode {
+    support::run(trials![
+        select_reports_gpu_counters_and_null_on_the_cpu,
+        tokens_report_carries_gpu_counters_and_the_same_masks,
+        graph_report_carries_the_search_and_gpu_counters,
+    ])
 }
 
-/// Runs `select` on `backend`, returning the report, or `None` when no adapter exists outside CI.
-fn select_report(fx: &Fixture, e: &str, backend: &str) -> Option<serde_json::Value> {
+/// Runs the binary with `args`: [`Skipped`] when it found no GPU adapter outside CI (the test
+/// then ends, reported as ignored with the reason; in CI it fails), else the output of a
+/// successful run.
+fn run_or_skip(args: &[&str]) -> Result<std::process::Output, Skipped> {
+    let o = infoprune(args);
+    let err = stderr(&o);
+    if !o.status.success() && err.contains("no GPU adapter") {
+        return Err(no_adapter(err.trim()));
+    }
+    assert!(o.status.success(), "{err}");
+    Ok(o)
+}
+
+/// Runs `select` on `backend`, returning the report, or [`Skipped`] when no adapter exists
+/// outside CI.
+fn select_report(fx: &Fixture, e: &str, backend: &str) -> Result<serde_json::Value, Skipped> {
     let (out, report) = (
         fx.s(&format!("keep-{backend}.npy")),
         fx.s(&format!("r-{backend}.json")),
@@ -44,18 +58,15 @@ fn select_report(fx: &Fixture, e: &str, backend: &str) -> Option<serde_json::Val
         "--quiet",
     ])?;
     let text = std::fs::read_to_string(fx.path(&format!("r-{backend}.json"))).unwrap();
-    Some(serde_json::from_str(&text).unwrap())
+    Ok(serde_json::from_str(&text).unwrap())
 }
 
-#[test]
-fn select_reports_gpu_counters_and_null_on_the_cpu() {
+fn select_reports_gpu_counters_and_null_on_the_cpu() -> Outcome {
     let fx = Fixture::new();
     let e = fx.embeddings("e.npy", &clustered(2000, 16, 3));
     let cpu = select_report(&fx, &e, "cpu").unwrap();
     assert!(cpu["gpu"].is_null(), "{cpu}");
-    let Some(gpu) = select_report(&fx, &e, "wgpu") else {
-        return;
-    };
+    let gpu = select_report(&fx, &e, "wgpu")?;
     let counters = &gpu["gpu"];
     for key in [
         "submissions",
@@ -83,10 +94,10 @@ fn select_reports_gpu_counters_and_null_on_the_cpu() {
         cpu["objective"].as_f64().unwrap(),
     );
     assert!((fg - fc).abs() <= 1e-4 * fc.abs().max(1.0), "{fg} vs {fc}");
+    Ok(())
 }
 
-#[test]
-fn tokens_report_carries_gpu_counters_and_the_same_masks() {
+fn tokens_report_carries_gpu_counters_and_the_same_masks() -> Outcome {
     use infoprune::npy::{self, Overwrite};
     use ndarray::{Array2, Array3};
     let fx = Fixture::new();
@@ -127,23 +138,21 @@ fn tokens_report_carries_gpu_counters_and_the_same_masks() {
         let text = std::fs::read_to_string(fx.path(&format!("r-{backend}.json"))).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mask = std::fs::read(fx.path(&format!("m-{backend}.npy"))).unwrap();
-        Some((json, mask))
+        Ok((json, mask))
     };
     let (cpu, cpu_mask) = run("cpu").unwrap();
     assert!(cpu["gpu"].is_null(), "{cpu}");
     assert_eq!(cpu["n"], n);
     assert_eq!(cpu["tokens"], t);
     assert_eq!(cpu["kept_per_sample"], 4);
-    let Some((gpu, gpu_mask)) = run("wgpu") else {
-        return;
-    };
+    let (gpu, gpu_mask) = run("wgpu")?;
     assert!(gpu["gpu"]["dispatches"].as_u64().unwrap() > 0, "{gpu}");
     assert!(gpu["gpu"]["readbacks"].as_u64().unwrap() > 0, "{gpu}");
     assert_eq!(gpu_mask, cpu_mask);
+    Ok(())
 }
 
-#[test]
-fn graph_report_carries_the_search_and_gpu_counters() {
+fn graph_report_carries_the_search_and_gpu_counters() -> Outcome {
     let fx = Fixture::new();
     let e = fx.embeddings("e.npy", &clustered(3000, 24, 5));
     let run = |backend: &str| {
@@ -161,18 +170,17 @@ fn graph_report_carries_the_search_and_gpu_counters() {
             "-q",
         ])?;
         let text = std::fs::read_to_string(fx.path(&format!("g-{backend}.json"))).unwrap();
-        Some(serde_json::from_str::<serde_json::Value>(&text).unwrap())
+        Ok(serde_json::from_str::<serde_json::Value>(&text).unwrap())
     };
     let cpu = run("cpu").unwrap();
     assert_eq!(cpu["n"], 3000);
     assert_eq!(cpu["knn"], "exact");
     assert!(cpu["nlist"].is_null() && cpu["gpu"].is_null(), "{cpu}");
-    let Some(gpu) = run("wgpu") else {
-        return;
-    };
+    let gpu = run("wgpu")?;
     // 3,000 rows are one query slice: one submission and one wait for the lists.
     assert_eq!(gpu["gpu"]["submissions"], 1, "{gpu}");
     assert_eq!(gpu["gpu"]["readbacks"], 1, "{gpu}");
     let (a, b) = (gpu["nnz"].as_u64().unwrap(), cpu["nnz"].as_u64().unwrap());
     assert!(a.abs_diff(b) * 100 <= b, "nnz {a} vs {b}");
+    Ok(())
 }

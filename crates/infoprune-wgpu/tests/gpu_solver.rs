@@ -1,26 +1,35 @@
 //! GPU-specific properties beyond the shared conformance suite: run-to-run determinism and a PG
-//! trajectory that tracks the CPU reference's.
+//! trajectory that tracks the CPU reference's. In CI (`CI` set) an adapter must exist (lavapipe);
+//! elsewhere without a GPU these tests are reported as ignored, with the reason (see `support`).
+
+#[macro_use]
+mod support;
 
 use infoprune_core::backend::conformance::{clustered_problem, random_problem};
 use infoprune_core::backend::{Backend, CpuBackend, ProblemBatch};
 use infoprune_core::progress::Silent;
 use infoprune_core::solver::{Algorithm, SolverConfig, SolverParams};
 use infoprune_wgpu::{AdapterChoice, GpuBackend};
+use support::{no_adapter, Outcome, Skipped};
 
-fn gpu() -> Option<GpuBackend> {
-    match GpuBackend::new(&AdapterChoice::any()) {
-        Ok(b) => Some(b),
-        Err(e) if std::env::var("CI").is_err() => {
-            println!("skipped: {e}");
-            None
-        }
-        Err(e) => panic!("CI must have a GPU adapter (lavapipe): {e}"),
-    }
+fn main() -> std::process::ExitCode {
+    support::run(trials![
+        gpu_results_are_deterministic_run_to_run,
+        gpu_relaxed_solvers_track_the_cpu_trajectory,
+        batches_larger_than_the_device_are_split_and_solved_alike,
+        one_sixty_thousand_row_problem_matches_the_cpu,
+        a_pg_solve_reads_back_a_bounded_number_of_times,
+        reductions_and_scans_span_hundreds_of_chunks,
+        gpu_returns_the_trace_and_honours_step_growth,
+    ])
 }
 
-#[test]
-fn gpu_results_are_deterministic_run_to_run() {
-    let Some(gpu) = gpu() else { return };
+fn gpu() -> Result<GpuBackend, Skipped> {
+    GpuBackend::new(&AdapterChoice::any()).map_err(no_adapter)
+}
+
+fn gpu_results_are_deterministic_run_to_run() -> Outcome {
+    let gpu = gpu()?;
     let batch = ProblemBatch::new(vec![
         clustered_problem(800, 80, 1),
         random_problem(1500, 300, 2),
@@ -37,11 +46,11 @@ fn gpu_results_are_deterministic_run_to_run() {
     let x = infoprune_core::backend::conformance::random_graph(2000, 5, 9);
     let v: Vec<f32> = (0..2000).map(|i| (i % 13) as f32 * 0.1).collect();
     assert_eq!(gpu.spmv(&x, &v).unwrap(), gpu.spmv(&x, &v).unwrap());
+    Ok(())
 }
 
-#[test]
-fn gpu_relaxed_solvers_track_the_cpu_trajectory() {
-    let Some(gpu) = gpu() else { return };
+fn gpu_relaxed_solvers_track_the_cpu_trajectory() -> Outcome {
+    let gpu = gpu()?;
     let batch = ProblemBatch::new(vec![
         clustered_problem(1200, 120, 4),
         random_problem(900, 90, 5),
@@ -68,10 +77,10 @@ fn gpu_relaxed_solvers_track_the_cpu_trajectory() {
             assert!((g.rounded_objective - c.rounded_objective).abs() <= 1e-3 * scale);
         }
     }
+    Ok(())
 }
 
-#[test]
-fn batches_larger_than_the_device_are_split_and_solved_alike() {
+fn batches_larger_than_the_device_are_split_and_solved_alike() -> Outcome {
     use infoprune_core::backend::BackendLimits;
     use infoprune_wgpu::backend::split_to_fit;
     let batch = ProblemBatch::new(vec![
@@ -95,7 +104,7 @@ fn batches_larger_than_the_device_are_split_and_solved_alike() {
     assert!(err.contains("one problem"), "{err}");
 
     // Solving the batch whole and problem by problem gives the same subsets.
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu()?;
     let config = SolverConfig::default();
     let whole = gpu.solve(&batch, &config, &Silent).unwrap();
     for (p, problem) in batch.problems().iter().enumerate() {
@@ -104,15 +113,15 @@ fn batches_larger_than_the_device_are_split_and_solved_alike() {
             .unwrap();
         assert_eq!(alone[0].indices, whole[p].indices, "problem {p}");
     }
+    Ok(())
 }
 
-#[test]
-fn one_sixty_thousand_row_problem_matches_the_cpu() {
+fn one_sixty_thousand_row_problem_matches_the_cpu() -> Outcome {
     // The size users run: one problem of 60,000 rows (235 reduction chunks), its real kNN graph,
     // SPEC's default α, k = 10%. Both backends start from the same problem; f(S) agrees within
     // 1e-4 relative (the GPU's relaxed iterates are f32, the CPU's f64, so the rounded sets may
     // differ in a few near-tied elements).
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu()?;
     let batch = ProblemBatch::new(vec![clustered_problem(60_000, 6_000, 60)]);
     let config = SolverConfig::default();
     let before = gpu.counters().unwrap();
@@ -134,14 +143,14 @@ fn one_sixty_thousand_row_problem_matches_the_cpu() {
         c.objective
     );
     assert!(g.objective >= g.rounded_objective);
+    Ok(())
 }
 
-#[test]
-fn a_pg_solve_reads_back_a_bounded_number_of_times() {
+fn a_pg_solve_reads_back_a_bounded_number_of_times() -> Outcome {
     // The iteration loop reads only a 4-byte convergence flag per block of iterations; the
     // per-problem state and the rounded sets come back once, and each swap round once. So the
     // read-backs do not grow with the iteration count.
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu()?;
     let batch = ProblemBatch::new(vec![
         clustered_problem(3000, 300, 21),
         random_problem(2000, 200, 22),
@@ -176,14 +185,14 @@ fn a_pg_solve_reads_back_a_bounded_number_of_times() {
         "{short:?} vs {long:?}"
     );
     assert_eq!(long.readbacks, short.readbacks, "{short:?} vs {long:?}");
+    Ok(())
 }
 
-#[test]
-fn reductions_and_scans_span_hundreds_of_chunks() {
+fn reductions_and_scans_span_hundreds_of_chunks() -> Outcome {
     // Problems of 70,000 and 99,900 rows (274 and 391 chunks of 256: more chunks than a workgroup
     // has lanes, so each lane folds and scans several) beside a one-chunk problem: the two-level
     // reductions and the chunk scan must give the CPU's top-k exactly and its projection.
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu()?;
     let offsets = [0usize, 70_000, 70_100, 170_000];
     let budgets = [7_000usize, 10, 25_000];
     let n = 170_000usize;
@@ -214,13 +223,13 @@ fn reductions_and_scans_span_hundreds_of_chunks() {
             .fold(0.0f32, f32::max);
         assert!(worst <= 1e-3, "problem {p}: worst difference {worst}");
     }
+    Ok(())
 }
 
-#[test]
-fn gpu_returns_the_trace_and_honours_step_growth() {
+fn gpu_returns_the_trace_and_honours_step_growth() -> Outcome {
     // The GPU records the relaxed f of every accepted iteration on the device (read back once),
     // and grows the step like the CPU: same config, same trajectory up to f32 rounding.
-    let Some(gpu) = gpu() else { return };
+    let gpu = gpu()?;
     let batch = ProblemBatch::new(vec![
         clustered_problem(1500, 150, 31),
         random_problem(800, 400, 32),
@@ -257,4 +266,5 @@ fn gpu_returns_the_trace_and_honours_step_growth() {
             }
         }
     }
+    Ok(())
 }

@@ -1,5 +1,8 @@
 //! The GPU kNN graph against the CPU reference. In CI (`CI` set) an adapter must exist (lavapipe);
-//! elsewhere without a GPU these tests skip with a printed reason.
+//! elsewhere without a GPU these tests are reported as ignored, with the reason (see `support`).
+
+#[macro_use]
+mod support;
 
 use infoprune_core::knn::{knn_graph, knn_lists, KnnConfig, Symmetrize};
 use infoprune_core::progress::Silent;
@@ -9,16 +12,25 @@ use infoprune_wgpu::{AdapterChoice, GpuContext};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use support::{no_adapter, Outcome, Skipped};
 
-fn context() -> Option<GpuContext> {
-    match GpuContext::new(&AdapterChoice::any()) {
-        Ok(ctx) => Some(ctx),
-        Err(e) if std::env::var("CI").is_err() => {
-            println!("skipped: {e}");
-            None
-        }
-        Err(e) => panic!("CI must have a GPU adapter (lavapipe): {e}"),
-    }
+fn main() -> std::process::ExitCode {
+    support::run(trials![
+        matches_cpu_on_random_data,
+        duplicates_get_exactly_one_and_ties_go_to_the_smaller_index,
+        zero_rows_have_no_neighbours,
+        runs_are_bit_identical_and_slicing_changes_nothing,
+        embeddings_larger_than_a_binding_are_a_clear_error,
+        large_m_falls_back_to_the_cpu_and_small_cases_are_exact,
+        invalid_inputs_are_the_cpu_errors,
+        clip_sized_embeddings_past_the_old_failure,
+        ties_carry_across_candidate_blocks,
+        submissions_follow_slices_not_work,
+    ])
+}
+
+fn context() -> Result<GpuContext, Skipped> {
+    GpuContext::new(&AdapterChoice::any()).map_err(no_adapter)
 }
 
 fn uniform(rng: &mut ChaCha8Rng, n: usize, d: usize) -> Array2<f32> {
@@ -105,9 +117,8 @@ fn assert_lists_match(e: &Array2<f32>, got: &[Vec<(u32, f32)>], want: &[Vec<(u32
     differing
 }
 
-#[test]
-fn matches_cpu_on_random_data() {
-    let Some(ctx) = context() else { return };
+fn matches_cpu_on_random_data() -> Outcome {
+    let ctx = context()?;
     println!("adapter: {}", ctx.describe());
     // The first four are the conformance suite's cases, same seed and order.
     let mut rng = ChaCha8Rng::seed_from_u64(31);
@@ -148,11 +159,11 @@ fn matches_cpu_on_random_data() {
         }
     }
     ctx.take_error().unwrap();
+    Ok(())
 }
 
-#[test]
-fn duplicates_get_exactly_one_and_ties_go_to_the_smaller_index() {
-    let Some(ctx) = context() else { return };
+fn duplicates_get_exactly_one_and_ties_go_to_the_smaller_index() -> Outcome {
+    let ctx = context()?;
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     // Integer data as in the core's tie test, 150 rows so duplicates span several workgroups and
     // candidate tiles.
@@ -195,11 +206,11 @@ fn duplicates_get_exactly_one_and_ties_go_to_the_smaller_index() {
         assert_graph_matches(&k, &knn_graph(e.view(), &config, &Silent).unwrap(), "ties");
     }
     ctx.take_error().unwrap();
+    Ok(())
 }
 
-#[test]
-fn zero_rows_have_no_neighbours() {
-    let Some(ctx) = context() else { return };
+fn zero_rows_have_no_neighbours() -> Outcome {
+    let ctx = context()?;
     let mut rng = ChaCha8Rng::seed_from_u64(14);
     let mut e = uniform(&mut rng, 100, 5);
     e.row_mut(3).fill(0.0);
@@ -218,11 +229,11 @@ fn zero_rows_have_no_neighbours() {
         knn_graph_gpu(&ctx, zeros.view(), &config).unwrap(),
         CsrSimilarity::empty(10)
     );
+    Ok(())
 }
 
-#[test]
-fn runs_are_bit_identical_and_slicing_changes_nothing() {
-    let Some(mut ctx) = context() else { return };
+fn runs_are_bit_identical_and_slicing_changes_nothing() -> Outcome {
+    let mut ctx = context()?;
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let e = uniform(&mut rng, 700, 24);
     let config = KnnConfig::new(10);
@@ -255,11 +266,11 @@ fn runs_are_bit_identical_and_slicing_changes_nothing() {
     let sliced = knn_lists_gpu(&ctx, narrow.view(), 32).unwrap();
     assert_eq!(bits(&sliced), bits(&whole));
     ctx.take_error().unwrap();
+    Ok(())
 }
 
-#[test]
-fn embeddings_larger_than_a_binding_are_a_clear_error() {
-    let Some(mut ctx) = context() else { return };
+fn embeddings_larger_than_a_binding_are_a_clear_error() -> Outcome {
+    let mut ctx = context()?;
     let e = Array2::<f32>::ones((100, 10));
     ctx.limits.max_storage_buffer_binding_size = 1000;
     let err = knn_graph_gpu(&ctx, e.view(), &KnnConfig::default()).unwrap_err();
@@ -269,11 +280,11 @@ fn embeddings_larger_than_a_binding_are_a_clear_error() {
         msg.contains("embedding matrix") && msg.contains("4000"),
         "{msg}"
     );
+    Ok(())
 }
 
-#[test]
-fn large_m_falls_back_to_the_cpu_and_small_cases_are_exact() {
-    let Some(ctx) = context() else { return };
+fn large_m_falls_back_to_the_cpu_and_small_cases_are_exact() -> Outcome {
+    let ctx = context()?;
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let e = uniform(&mut rng, 200, 6);
     for m in [MAX_GPU_NEIGHBORS + 1, 40, 500] {
@@ -298,11 +309,11 @@ fn large_m_falls_back_to_the_cpu_and_small_cases_are_exact() {
         knn_graph_gpu(&ctx, one.view(), &KnnConfig::default()).unwrap(),
         CsrSimilarity::empty(1)
     );
+    Ok(())
 }
 
-#[test]
-fn invalid_inputs_are_the_cpu_errors() {
-    let Some(ctx) = context() else { return };
+fn invalid_inputs_are_the_cpu_errors() -> Outcome {
+    let ctx = context()?;
     let config = KnnConfig::default();
     let empty = Array2::<f32>::zeros((0, 4));
     assert_eq!(
@@ -321,6 +332,7 @@ fn invalid_inputs_are_the_cpu_errors() {
         matches!(err, CoreError::NonFinite { index: 11, .. }),
         "{err}"
     );
+    Ok(())
 }
 
 /// `n` rows of `d` features around `clusters` Gaussian centres (spread 0.3 around unit-scale
@@ -337,11 +349,10 @@ fn clustered(rng: &mut ChaCha8Rng, n: usize, d: usize, clusters: usize) -> Array
     e
 }
 
-#[test]
-fn clip_sized_embeddings_past_the_old_failure() {
+fn clip_sized_embeddings_past_the_old_failure() -> Outcome {
     // 3,000 × 768 used to fail ("invalid entry (0, 0) for row 0"): lavapipe lost the running lists
     // of invocations that scanned every candidate. 4,000 × 768 now runs in 25 candidate blocks.
-    let Some(ctx) = context() else { return };
+    let ctx = context()?;
     let mut rng = ChaCha8Rng::seed_from_u64(768);
     let e = clustered(&mut rng, 4000, 768, 40);
     let before = ctx.counters();
@@ -368,13 +379,13 @@ fn clip_sized_embeddings_past_the_old_failure() {
         "768-d",
     );
     ctx.take_error().unwrap();
+    Ok(())
 }
 
-#[test]
-fn ties_carry_across_candidate_blocks() {
+fn ties_carry_across_candidate_blocks() -> Outcome {
     // d = 768 gives blocks of 160 candidates, so these duplicates sit in three different blocks
     // and the running lists must keep the smaller index first across dispatches.
-    let Some(ctx) = context() else { return };
+    let ctx = context()?;
     let mut rng = ChaCha8Rng::seed_from_u64(12);
     let mut e = Array2::from_shape_fn((400, 768), |_| rng.random_range(-5i32..=5) as f32);
     let row0 = e.row(0).to_owned();
@@ -402,11 +413,11 @@ fn ties_carry_across_candidate_blocks() {
         assert!(differing * 50 <= 400, "m = {m}: {differing} lists differ");
     }
     ctx.take_error().unwrap();
+    Ok(())
 }
 
-#[test]
-fn submissions_follow_slices_not_work() {
-    let Some(mut ctx) = context() else { return };
+fn submissions_follow_slices_not_work() -> Outcome {
+    let mut ctx = context()?;
     let mut rng = ChaCha8Rng::seed_from_u64(6);
     let e = uniform(&mut rng, 700, 24);
     let before = ctx.counters();
@@ -429,4 +440,5 @@ fn submissions_follow_slices_not_work() {
     assert_eq!(sliced, whole);
     // Calls after the first reuse the compiled pipeline and leave no device error behind.
     ctx.take_error().unwrap();
+    Ok(())
 }
