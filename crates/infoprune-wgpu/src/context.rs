@@ -205,9 +205,9 @@ impl GpuContext {
         })
     }
 
-    /// Waits (at most [`WAIT_LIMIT`]) until `submission`, or everything submitted so far, has
-    /// finished, then reports any error the device raised meanwhile. A failed wait is reported as
-    /// the device's own error when it gave one, else as a lost device.
+    /// Waits (at most ten minutes, `WAIT_LIMIT`) until `submission`, or everything submitted so
+    /// far, has finished, then reports any error the device raised meanwhile. A failed wait is
+    /// reported as the device's own error when it gave one, else as a lost device.
     pub fn wait(&self, submission: Option<wgpu::SubmissionIndex>) -> Result<()> {
         self.device
             .poll(wgpu::PollType::Wait {
