@@ -3,7 +3,7 @@
 //! The CPU reference implementation of infoprune: everything needed to pick the `k` samples of a
 //! dataset that keep the most information, and the ground truth every other backend is tested against.
 //!
-//! The problem (see the workspace's `SPEC.md`, §1):
+//! The problem (the repository's `docs/method.md`, §1, has every formula and default):
 //!
 //! ```text
 //! maximize  f(x) = Σ_i s_i x_i − α Σ_{i,j} K_ij x_i x_j   over x ∈ {0,1}^n, Σ x = k

@@ -2,20 +2,43 @@
 //!
 //! The front of infoprune: `.npy` input and output, SciPy `.npz` sparse similarities, the
 //! `infoprune` command line, progress bars, the JSON report and the built-in demo. The math lives
-//! in [`infoprune_core`].
+//! in [`infoprune_core`]; the method with every formula and default is the repository's
+//! `docs/method.md`, the crates and the data flow `docs/architecture.md`.
 //!
-//! ```no_run
+//! Embeddings and scores written as `.npy` files (here into a temporary folder), read back, the
+//! samples to keep selected with the documented defaults, and the kept indices written as numpy's
+//! `int64` `.npy`, as `infoprune select` does:
+//!
+//! ```
 //! use infoprune::core::select::{SelectConfig, Selector};
 //! use infoprune::npy::{self, Overwrite};
+//! use ndarray::Array2;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let embeddings = npy::read_f32_matrix("embeddings.npy".as_ref())?;
-//! let scores = npy::read_f32_vector("scores.npy".as_ref())?;
-//! let selector = Selector::new(SelectConfig::new(5_000))?; // keep 5,000; SPEC defaults
+//! let dir = tempfile::tempdir()?;
+//! let (e_path, s_path) = (dir.path().join("embeddings.npy"), dir.path().join("scores.npy"));
+//! // 300 samples in 3 clusters, 8 dimensions, and an importance score for each.
+//! let e = Array2::from_shape_fn((300, 8), |(i, j)| {
+//!     (i % 3 == j % 3) as u8 as f32 + ((i * 7919 + j * 104_729) % 1000) as f32 / 2000.0
+//! });
+//! let s: Vec<f32> = (0..300).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+//! npy::write_f32_matrix(&e_path, e.view(), Overwrite::Refuse)?;
+//! npy::write_f32_vector(&s_path, &s, Overwrite::Refuse)?;
+//!
+//! let embeddings = npy::read_f32_matrix(&e_path)?;
+//! let scores = npy::read_f32_vector(&s_path)?;
+//! let selector = Selector::new(SelectConfig::new(30))?; // keep 30
 //! let selection = selector.run(embeddings.view(), Some(&scores), None)?;
 //! println!("f(S) = {:.3} with α = {:.4}", selection.objective, selection.alpha);
 //! let kept: Vec<i64> = selection.indices.iter().map(|&i| i as i64).collect();
-//! npy::write_i64_vector("keep.npy".as_ref(), &kept, Overwrite::Refuse)?;
+//! let keep_path = dir.path().join("keep.npy");
+//! npy::write_i64_vector(&keep_path, &kept, Overwrite::Refuse)?;
+//!
+//! assert_eq!(npy::read_i64_vector(&keep_path)?, kept);
+//! assert_eq!(kept.len(), 30);
+//! assert!(kept.windows(2).all(|w| w[0] < w[1])); // sorted and distinct
+//! // An existing output is never replaced unless asked (`--force`).
+//! assert!(npy::write_i64_vector(&keep_path, &kept, Overwrite::Refuse).is_err());
 //! # Ok(())
 //! # }
 //! ```
