@@ -45,14 +45,14 @@
 
 #![warn(missing_docs)]
 
+pub mod args;
 pub mod backend_choice;
 pub mod captions;
 pub mod cli;
+pub mod commands;
 pub mod console;
 pub mod demo;
 pub mod error;
-pub mod graph_command;
-pub mod knn_args;
 pub mod npy;
 pub mod npy_map;
 pub mod npz;
@@ -61,9 +61,7 @@ pub mod partition;
 pub mod pipeline;
 pub mod progress_bars;
 pub mod report;
-pub mod score_command;
 pub mod semdedup;
-pub mod tokens_command;
 
 pub use error::{Error, Result};
 pub use infoprune_core as core;

@@ -1,7 +1,7 @@
 //! The `infoprune` binary: parse, run, map errors to exit codes (0 ok, 2 bad input, 1 internal).
 
 use clap::Parser;
-use infoprune::cli::{self, Cli, Command};
+use infoprune::cli::Cli;
 
 fn main() {
     // Mesa's implicit Vulkan device-select layer opens a display connection to order the GPUs and
@@ -19,14 +19,7 @@ fn main() {
             1,
         );
     }
-    let outcome = match &cli.command {
-        Command::Select(args) => cli::select(args),
-        Command::Graph(args) => infoprune::graph_command::graph(args),
-        Command::Evaluate(args) => infoprune::graph_command::evaluate(args),
-        Command::Score(args) => infoprune::score_command::score(args),
-        Command::Tokens(args) => infoprune::tokens_command::tokens(args),
-        Command::Demo(args) => cli::demo(args),
-    };
+    let outcome = cli.command.run();
     if let Err(e) = outcome {
         if e.is_closed_pipe() {
             // The reader (`| head`) has what it wanted: end quietly, as Unix tools do.

@@ -4,8 +4,8 @@
 //! `select --scores` (or `--noise`, for `--kind aum`: minus AUM is high for likely mislabeled
 //! samples); `--raw` writes the score's natural values instead.
 
-use crate::cli::{check_outputs, overwrite};
-use crate::cli::{ScoreKindArg, SimTermArg};
+use crate::args::{check_outputs, overwrite};
+use crate::args::{ScoreKindArg, SimTermArg};
 use crate::error::{Error, Result};
 use crate::npy;
 use clap::Args;
@@ -157,7 +157,7 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
                 )))
             }
         };
-        let values = crate::cli::score_from_logits(kind, logits, &labels, features, &options)?;
+        let values = crate::args::score_from_logits(kind, logits, &labels, features, &options)?;
         (kind.name().to_string(), values)
     };
     npy::write_f32_vector(&args.out, &values, overwrite(args.force))?;

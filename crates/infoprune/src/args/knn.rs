@@ -1,9 +1,12 @@
 //! The graph-search options `select` and `graph` share: `--knn exact|ivf|auto`, `--nlist`,
-//! `--nprobe`, `--recall-sample` (SPEC §1.3), and their checks against the data size.
+//! `--nprobe`, `--recall-sample` (SPEC §1.3), and their checks against the data size; and the
+//! kNN graph `--neighbors` and `--symmetrize` ask for.
 
+use super::choices::SymmetrizeArg;
 use crate::error::{Error, Result};
 use clap::{Args, ValueEnum};
 use infoprune_core::ivf::{IvfParams, KnnSearch, ResolvedSearch};
+use infoprune_core::knn::{KnnConfig, Symmetrize};
 use infoprune_core::CoreError;
 
 /// `--knn`.
@@ -92,6 +95,19 @@ impl KnnArgs {
         }
         let resolved = search.resolve(n).map_err(option_error)?;
         Ok((search, resolved))
+    }
+}
+
+/// The kNN graph `--neighbors` and `--symmetrize` ask for (SPEC defaults where absent).
+pub(crate) fn knn_config(neighbors: Option<usize>, symmetrize: Option<SymmetrizeArg>) -> KnnConfig {
+    let default = KnnConfig::default();
+    KnnConfig {
+        neighbors: neighbors.unwrap_or(default.neighbors),
+        symmetrize: match symmetrize {
+            None => default.symmetrize,
+            Some(SymmetrizeArg::Max) => Symmetrize::Max,
+            Some(SymmetrizeArg::Mean) => Symmetrize::Mean,
+        },
     }
 }
 

@@ -1,8 +1,8 @@
 //! `infoprune tokens`: keep the informative patches or tokens inside every sample (SPEC §5), and
 //! optionally extend each sample's caption with the classes detected in it.
 
+use crate::args::{check_outputs, overwrite};
 use crate::backend_choice::{open_backend, BackendArg};
-use crate::cli::{check_outputs, overwrite};
 use crate::error::{Error, Result};
 use crate::npy;
 use crate::npy_map::MappedMatrix;
@@ -58,7 +58,7 @@ pub struct TokensArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub similarity: TokenSimilarityArg,
     /// Neighbours per token with --similarity knn, at least 1 [default: 10].
-    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::at_least_one)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::at_least_one)]
     pub neighbors: Option<usize>,
     /// Pairwise weight α, given directly.
     #[arg(long, allow_negative_numbers = true)]

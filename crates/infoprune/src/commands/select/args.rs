@@ -1,0 +1,395 @@
+//! The arguments of `infoprune select`, the selection they configure, and the refusal of every
+//! option that would have no effect with the others given.
+
+use crate::args::{
+    at_least_one, auto_or_number, knn_config, MethodArg, NormalizeArg, PartitionArg, ScoreKindArg,
+    ScoresHighArg, SemDedupKeepArg, SolverArg, SymmetrizeArg,
+};
+use crate::backend_choice::BackendArg;
+use crate::error::{Error, Result};
+use clap::Args;
+use infoprune_core::fraction::Fraction;
+use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
+use infoprune_core::sampling::Orientation;
+use infoprune_core::select::SelectConfig;
+use infoprune_core::selectors::CcsCutoff;
+use infoprune_core::semdedup::SemDedupKeep;
+use infoprune_core::{Method, RelaxedSolver};
+use std::path::PathBuf;
+
+/// Arguments of `infoprune select`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("budget_group").required(true).args(["keep", "budget"])))]
+#[command(group(clap::ArgGroup::new("alpha_group").args(["alpha", "beta"])))]
+pub struct SelectArgs {
+    /// Embeddings, float32 or float64 .npy of shape n×d (optional with --graph; then only
+    /// --method moderate uses them).
+    #[arg(long, value_name = "E.npy", required_unless_present = "graph")]
+    pub embeddings: Option<PathBuf>,
+    /// Use this similarity K (a SciPy sparse .npz, n×n, symmetric, non-negative, zero diagonal,
+    /// e.g. from `infoprune graph`) instead of building a kNN graph: one problem over all n
+    /// samples, no partitions.
+    #[arg(long, value_name = "K.npz")]
+    pub graph: Option<PathBuf>,
+    /// Importance scores, float32/float64 .npy of length n (high = keep). Omitted: typicality only.
+    #[arg(long, value_name = "S.npy", conflicts_with = "scores_from")]
+    pub scores: Option<PathBuf>,
+    /// Compute the importance from training dynamics instead (needs --logits and --labels).
+    #[arg(long, value_enum, value_name = "KIND", requires_all = ["logits", "labels"])]
+    pub scores_from: Option<ScoreKindArg>,
+    /// Logits saved during training, T×n×C, for --scores-from.
+    #[arg(long, value_name = "L.npy")]
+    pub logits: Option<PathBuf>,
+    /// Penultimate features n×d for --scores-from grand.
+    #[arg(long, value_name = "H.npy")]
+    pub score_features: Option<PathBuf>,
+    /// Integer class labels of length n (SIMS's class stage, moderate, --scores-from).
+    #[arg(long, value_name = "y.npy")]
+    pub labels: Option<PathBuf>,
+    /// Area under the margin of length n, for CCS's hard cutoff (e.g. `infoprune score --kind aum --raw`).
+    #[arg(long, value_name = "A.npy")]
+    pub aum: Option<PathBuf>,
+    /// SIMS: fraction λ of the budget drawn inside each class when --labels is given
+    /// [default: 0.5].
+    #[arg(long, allow_negative_numbers = true)]
+    pub class_fraction: Option<f64>,
+    /// SIMS: what a high score means [default: auto].
+    #[arg(long, value_enum)]
+    pub scores_high: Option<ScoresHighArg>,
+    /// Fraction of the samples to keep, in (0, 1]; k = max(1, round(keep·n)), computed exactly
+    /// from the decimal given.
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
+    pub keep: Option<Fraction>,
+    /// Number of samples to keep.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub budget: Option<usize>,
+    /// Output: the kept indices, sorted, as an int64 .npy.
+    #[arg(long, value_name = "keep.npy")]
+    pub out: PathBuf,
+    /// Selection method.
+    #[arg(long, value_enum, default_value = "infomax")]
+    pub method: MethodArg,
+    /// Relaxed solver for infomax [default: pg].
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverArg>,
+    /// Pairwise weight α, given directly.
+    #[arg(long, allow_negative_numbers = true)]
+    pub alpha: Option<f64>,
+    /// α = β·mean(s)/((k/n)·mean degree) (default β = 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub beta: Option<f64>,
+    /// Neighbours per sample in the similarity graph, at least 1 [default: 10].
+    #[arg(long, conflicts_with = "graph", allow_negative_numbers = true, value_parser = at_least_one)]
+    pub neighbors: Option<usize>,
+    /// How the kNN lists are made symmetric [default: max].
+    #[arg(long, value_enum, conflicts_with = "graph")]
+    pub symmetrize: Option<SymmetrizeArg>,
+    /// How the kNN graph is searched (--knn, --nlist, --nprobe, --recall-sample).
+    #[command(flatten)]
+    pub knn_search: crate::args::KnnArgs,
+    /// Weight γ of typicality in the importance, with scores: `auto` (= pruning ratio) or a
+    /// number in [0, 1] [default: auto].
+    #[arg(long, value_name = "auto|G", allow_hyphen_values = true)]
+    pub representativeness: Option<String>,
+    /// Noise signal, .npy of length n (high = likely mislabeled, e.g. minus AUM).
+    #[arg(long, value_name = "N.npy")]
+    pub noise: Option<PathBuf>,
+    /// Fraction of the noisiest samples (--noise) to drop: `auto` (0 / 0.1 / 0.2 by pruning
+    /// ratio) or C [default: auto].
+    #[arg(long, value_name = "auto|C", allow_hyphen_values = true)]
+    pub drop_noisy: Option<String>,
+    /// CCS's own cutoff: the fraction β of lowest-AUM samples `--method ccs --aum` drops: `auto`
+    /// (0.1 below 70% pruning, 0.2 from 70%, 0.3 from 80%) or β [default: auto].
+    #[arg(long, value_name = "auto|B", allow_hyphen_values = true)]
+    pub ccs_cutoff: Option<String>,
+    /// Which sample of a near-duplicate pair `--method semdedup` keeps [default: hard].
+    #[arg(long, value_enum)]
+    pub semdedup_keep: Option<SemDedupKeepArg>,
+    /// Largest k-means cluster `--method semdedup` compares pairs in [default: 1000].
+    #[arg(long, allow_negative_numbers = true)]
+    pub semdedup_cluster_size: Option<usize>,
+    /// How scores are normalised before use [default: minmax].
+    #[arg(long, value_enum)]
+    pub normalize: Option<NormalizeArg>,
+    /// Maximum solver iterations (infomax) [default: 100].
+    #[arg(long, allow_negative_numbers = true)]
+    pub iterations: Option<usize>,
+    /// Stop when the largest change of x falls below this (infomax) [default: 0.0001].
+    #[arg(long, allow_negative_numbers = true)]
+    pub tolerance: Option<f64>,
+    /// Step growth after each accepted solver step, 1 = SPEC's fixed step 1/L (infomax)
+    /// [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub step_growth: Option<f64>,
+    /// Most swap-refinement rounds after rounding, 0 disables it; the refinement stops earlier at
+    /// a 1-swap optimum (infomax) [default: 1000].
+    #[arg(long, allow_negative_numbers = true)]
+    pub swap_rounds: Option<usize>,
+    /// Also run greedy + the swap refinement and keep whichever set has the larger f(S)
+    /// (infomax). Off by default: greedy's larger f can come from keeping near-duplicate pairs.
+    #[arg(long)]
+    pub greedy_candidate: bool,
+    /// Seed for every random choice.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "report.json")]
+    pub report: Option<PathBuf>,
+    /// Refuse to run (before reading the data) if the estimated peak memory exceeds this, e.g. `4G`.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        conflicts_with = "graph",
+        allow_hyphen_values = true
+    )]
+    pub max_memory: Option<String>,
+    /// Drop samples with a NaN or infinite value in any input (and report how many) instead of
+    /// refusing the input.
+    #[arg(long, conflicts_with = "graph")]
+    pub drop_nonfinite: bool,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendArg,
+    /// How the dataset is cut into independent partitions [default: with an IVF graph, one
+    /// problem over all samples, or groups of whole IVF lists when that does not fit
+    /// --max-memory; with the exact search, random].
+    #[arg(long, value_enum, conflicts_with = "graph")]
+    pub partition: Option<PartitionArg>,
+    /// Largest partition (each gets its own kNN graph and problem) [default: 50000]. With an IVF
+    /// graph and no --partition, partitions are only made when one global problem does not fit
+    /// --max-memory; this then bounds the groups of IVF lists.
+    #[arg(long, conflicts_with = "graph", allow_negative_numbers = true)]
+    pub partition_size: Option<usize>,
+    /// Keep each class's share of the budget exactly (needs --labels): every partition is split by
+    /// class, and each class keeps its share of k, rounded by largest remainder.
+    #[arg(long, conflicts_with = "graph")]
+    pub class_quota: bool,
+    /// With --class-quota: classes that must receive a quota (comma-separated); one with no
+    /// samples is an error.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "graph"
+    )]
+    pub quota_classes: Vec<i64>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bars and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl SelectArgs {
+    pub(super) fn config(&self, k: usize) -> Result<SelectConfig> {
+        let defaults = SelectConfig::new(k);
+        let mut config = SelectConfig::new(k)
+            .method(self.method.into())
+            .solver(self.solver.map_or(defaults.solver, RelaxedSolver::from))
+            .seed(self.seed);
+        config.knn = knn_config(self.neighbors, self.symmetrize);
+        config.search = self.knn_search.search(self.seed)?;
+        config.normalization = match self.normalize {
+            None => defaults.normalization,
+            Some(NormalizeArg::Minmax) => ScoreNormalization::MinMax,
+            Some(NormalizeArg::Rank) => ScoreNormalization::Rank,
+            Some(NormalizeArg::Raw) => ScoreNormalization::Raw,
+        };
+        config.alpha = match (self.alpha, self.beta) {
+            (Some(a), _) => AlphaRule::Fixed(a),
+            (None, Some(b)) => AlphaRule::Beta(b),
+            (None, None) => AlphaRule::default(),
+        };
+        config.representativeness = match self.representativeness.as_deref() {
+            None => defaults.representativeness,
+            Some(text) => match auto_or_number("representativeness", text)? {
+                None => Representativeness::Auto,
+                Some(g) => Representativeness::Fixed(g),
+            },
+        };
+        config.noise_cutoff = match self.drop_noisy.as_deref() {
+            None => defaults.noise_cutoff,
+            Some(text) => match auto_or_number("drop-noisy", text)? {
+                None => NoiseCutoff::Auto,
+                Some(c) => NoiseCutoff::Fraction(c),
+            },
+        };
+        config.semdedup_keep = match self.semdedup_keep {
+            None => defaults.semdedup_keep,
+            Some(SemDedupKeepArg::Hard) => SemDedupKeep::Hard,
+            Some(SemDedupKeepArg::Easy) => SemDedupKeep::Easy,
+            Some(SemDedupKeepArg::Random) => SemDedupKeep::Random,
+        };
+        config.semdedup_cluster_size = self
+            .semdedup_cluster_size
+            .unwrap_or(defaults.semdedup_cluster_size);
+        config.ccs_cutoff = match self.ccs_cutoff.as_deref() {
+            None => defaults.ccs_cutoff,
+            Some(text) => match auto_or_number("ccs-cutoff", text)? {
+                None => CcsCutoff::Auto,
+                Some(b) => CcsCutoff::Fraction(b),
+            },
+        };
+        config.sims_class_fraction = self.class_fraction.unwrap_or(defaults.sims_class_fraction);
+        config.scores_orientation = match self.scores_high {
+            None | Some(ScoresHighArg::Auto) => None,
+            Some(ScoresHighArg::Hard) => Some(Orientation::HighIsHard),
+            Some(ScoresHighArg::Easy) => Some(Orientation::HighIsEasy),
+        };
+        let solver = &defaults.solver_params;
+        config.solver_params.iterations = self.iterations.unwrap_or(solver.iterations);
+        config.solver_params.tolerance = self.tolerance.unwrap_or(solver.tolerance);
+        config.solver_params.swap_rounds = self.swap_rounds.unwrap_or(solver.swap_rounds);
+        config.solver_params.step_growth = self.step_growth.unwrap_or(solver.step_growth);
+        config.solver_params.greedy_candidate = self.greedy_candidate;
+        Ok(config)
+    }
+
+    /// Refuses every option that would have no effect with the others given (a silent no-op
+    /// looks like a result): the solver's options without infomax, SIMS's without sims, labels
+    /// nothing reads, and so on. The data is not looked at; this runs before any work.
+    pub(super) fn refuse_ineffective(&self) -> Result<()> {
+        let method = self.method;
+        let is = |m: MethodArg| method == m;
+        let method_name = || Method::from(method).name();
+        let mut refusals: Vec<(&str, String)> = Vec::new();
+        let solver_options = [
+            ("solver", self.solver.is_some()),
+            ("iterations", self.iterations.is_some()),
+            ("tolerance", self.tolerance.is_some()),
+            ("step-growth", self.step_growth.is_some()),
+            ("swap-rounds", self.swap_rounds.is_some()),
+            ("greedy-candidate", self.greedy_candidate),
+        ];
+        if !is(MethodArg::Infomax) {
+            for (flag, given) in solver_options {
+                if given {
+                    refusals.push((
+                        flag,
+                        format!(
+                            "only --method infomax uses it, not --method {}",
+                            method_name()
+                        ),
+                    ));
+                }
+            }
+        }
+        if !is(MethodArg::Sims) {
+            if self.scores_high.is_some() {
+                refusals.push((
+                    "scores-high",
+                    format!("only --method sims uses it, not --method {}", method_name()),
+                ));
+            }
+            if self.class_fraction.is_some() {
+                refusals.push((
+                    "class-fraction",
+                    format!("only --method sims uses it, not --method {}", method_name()),
+                ));
+            }
+        } else if self.class_fraction.is_some() && self.labels.is_none() {
+            refusals.push((
+                "class-fraction",
+                "SIMS draws inside classes only with --labels".into(),
+            ));
+        }
+        if self.ccs_cutoff.is_some() && !(is(MethodArg::Ccs) && self.aum.is_some()) {
+            refusals.push((
+                "ccs-cutoff",
+                "only --method ccs with --aum drops the lowest-AUM samples".into(),
+            ));
+        }
+        for (flag, given) in [
+            ("semdedup-keep", self.semdedup_keep.is_some()),
+            (
+                "semdedup-cluster-size",
+                self.semdedup_cluster_size.is_some(),
+            ),
+        ] {
+            if given && !is(MethodArg::Semdedup) {
+                refusals.push((
+                    flag,
+                    format!(
+                        "only --method semdedup uses it, not --method {}",
+                        method_name()
+                    ),
+                ));
+            }
+        }
+        if self.aum.is_some() && !is(MethodArg::Ccs) {
+            refusals.push((
+                "aum",
+                format!("only --method ccs uses it, not --method {}", method_name()),
+            ));
+        }
+        let has_scores = self.scores.is_some() || self.scores_from.is_some();
+        if !has_scores {
+            if self.normalize.is_some() {
+                refusals.push((
+                    "normalize",
+                    "there are no scores to normalise (give --scores or --scores-from)".into(),
+                ));
+            }
+            if self.representativeness.is_some() {
+                refusals.push(("representativeness", "without scores the importance is typicality alone (give --scores or --scores-from)".into()));
+            }
+        }
+        let labels_read = is(MethodArg::Sims)
+            || is(MethodArg::Moderate)
+            || self.scores_from.is_some()
+            || self.partition == Some(PartitionArg::Class)
+            || self.class_quota;
+        if self.labels.is_some() && !labels_read {
+            refusals.push((
+                "labels",
+                format!(
+                "nothing reads them with --method {}: they are used by --method sims or moderate, \
+                 --scores-from, --partition class and --class-quota", method_name()),
+            ));
+        }
+        if self.logits.is_some() && self.scores_from.is_none() {
+            refusals.push(("logits", "it is read only with --scores-from".into()));
+        }
+        if self.score_features.is_some() && self.scores_from != Some(ScoreKindArg::Grand) {
+            refusals.push((
+                "score-features",
+                "it is read only with --scores-from grand".into(),
+            ));
+        }
+        if !self.quota_classes.is_empty() && !self.class_quota {
+            refusals.push(("quota-classes", "it is read only with --class-quota".into()));
+        }
+        // `--drop-noisy 0` asks for what happens anyway without --noise: nothing is dropped.
+        // (CCS's own cutoff is --ccs-cutoff, not this one.)
+        if let Some(text) = self.drop_noisy.as_deref() {
+            let drops = auto_or_number("drop-noisy", text)? != Some(0.0);
+            if drops && self.noise.is_none() {
+                refusals.push((
+                    "drop-noisy",
+                    "there is no --noise signal to drop samples by".into(),
+                ));
+            }
+        }
+        if self.noise.is_some() {
+            if let Some(text) = self.drop_noisy.as_deref() {
+                if auto_or_number("drop-noisy", text)? == Some(0.0) {
+                    refusals.push(("noise", "--drop-noisy 0 drops no sample".into()));
+                }
+            }
+        }
+        if self.graph.is_some() && self.embeddings.is_some() && !is(MethodArg::Moderate) {
+            refusals.push((
+                "embeddings",
+                format!(
+                    "with --graph only --method moderate reads the embeddings, not --method {}",
+                    method_name()
+                ),
+            ));
+        }
+        match refusals.first() {
+            Some((flag, why)) => Err(Error::Usage(format!("--{flag} has no effect here: {why}"))),
+            None => Ok(()),
+        }
+    }
+}

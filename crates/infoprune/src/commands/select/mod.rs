@@ -1,0 +1,255 @@
+//! `infoprune select`: the samples to keep, from embeddings (partitions, a kNN graph and a problem
+//! per partition) or from a given similarity (`--graph K.npz`, one problem over all samples).
+
+mod args;
+mod inputs;
+mod memory;
+
+pub use args::SelectArgs;
+
+use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
+use crate::backend_choice::open_backend;
+use crate::error::{Error, Result};
+use crate::npy;
+use crate::npy_map::MappedMatrix;
+use crate::outputs;
+use crate::partition::{PartitionConfig, PartitionMethod};
+use crate::pipeline::{Embeddings, Pruner, PrunerConfig};
+use crate::progress_bars::Bars;
+use crate::report::Report;
+use infoprune_core::progress::{Progress, Stage};
+use infoprune_core::Method;
+use inputs::read_inputs;
+use memory::{check_memory, global_layout, memory_budget};
+use std::path::Path;
+use std::time::Instant;
+
+/// What a run of `select` measured besides the pipeline's own result.
+struct RunFacts<'a> {
+    started: Instant,
+    n: usize,
+    read_seconds: f64,
+    dropped_nonfinite: usize,
+    estimated_peak_bytes: u64,
+    backend: String,
+    gpu: Option<infoprune_core::backend::DeviceCounters>,
+    graph: Option<&'a Path>,
+}
+
+/// Writes the kept indices and the report, and prints the summary line.
+fn finish_select(
+    args: &SelectArgs,
+    config: &PrunerConfig,
+    pruned: &crate::pipeline::Pruned,
+    facts: RunFacts,
+    bars: &Bars,
+) -> Result<()> {
+    let n = facts.n;
+    bars.start(Stage::Write, 1);
+    let write_start = Instant::now();
+    let kept: Vec<i64> = pruned.indices.iter().map(|&i| i as i64).collect();
+    // Both outputs are staged, then put in place together: all or nothing.
+    let mut staged = vec![outputs::stage(
+        &args.out,
+        &npy::i64_vector_bytes(&args.out, &kept)?,
+    )?];
+    let write_seconds = write_start.elapsed().as_secs_f64();
+    if let Some(path) = &args.report {
+        let mut report = Report::new(
+            pruned,
+            config,
+            n,
+            &[("read", facts.read_seconds), ("write", write_seconds)],
+        );
+        report.dropped_nonfinite = facts.dropped_nonfinite;
+        report.estimated_peak_bytes = facts.estimated_peak_bytes;
+        report.backend = facts.backend.clone();
+        report.gpu = facts.gpu.map(Into::into);
+        if let Some(graph) = facts.graph {
+            report.graph = Some(graph.display().to_string());
+            report.neighbors = None;
+            report.partition_method = "none";
+        }
+        staged.push(outputs::stage(path, report.to_json().as_bytes())?);
+    }
+    outputs::commit(staged, overwrite(args.force))?;
+    bars.finish(Stage::Write);
+    if !args.quiet {
+        let layout = match facts.graph {
+            Some(graph) => format!(
+                "graph {}, α = {}",
+                graph.display(),
+                pruned.partitions.first().map_or(0.0, |p| p.alpha)
+            ),
+            None => format!(
+                "{} partition(s) in {} batch(es)",
+                pruned.partitions.len(),
+                pruned.batches
+            ),
+        };
+        crate::errln!(
+            "kept {} of {} samples ({}{}), f(S) = {:.6}, {}, {} noisy and {} non-finite dropped, {:.2} s → {}",
+            kept.len(),
+            n,
+            config.select.method.name(),
+            if config.select.method == Method::InfoMax {
+                format!("/{}", config.select.solver.name())
+            } else {
+                String::new()
+            },
+            pruned.objective,
+            layout,
+            pruned.dropped_noisy,
+            facts.dropped_nonfinite,
+            facts.started.elapsed().as_secs_f64(),
+            args.out.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// `infoprune select`.
+pub fn select(args: &SelectArgs) -> Result<()> {
+    let started = Instant::now();
+    args.refuse_ineffective()?;
+    let mut paths = vec![("out", args.out.as_path())];
+    paths.extend(args.report.as_deref().map(|r| ("report", r)));
+    check_outputs(&paths, args.force)?;
+    let bars = Bars::new(args.quiet);
+    match &args.graph {
+        Some(graph) => select_with_graph(args, graph, started, &bars),
+        None => select_with_embeddings(args, started, &bars),
+    }
+}
+
+/// `infoprune select --embeddings E.npy`: partitions, a kNN graph and a problem per partition.
+fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> Result<()> {
+    let embeddings_path = args.embeddings.as_deref().ok_or_else(|| {
+        Error::Usage("--embeddings E.npy is required unless --graph K.npz is given".into())
+    })?;
+    let estimate = check_memory(args, embeddings_path)?;
+    let read_start = Instant::now();
+    let mapped = MappedMatrix::open(embeddings_path)?;
+    let n = mapped.nrows();
+    let mut inputs = read_inputs(args, n, "the embeddings have")?;
+    let k = resolve_budget(args.keep.as_ref(), args.budget, n)?;
+    let mut rows = None;
+    if args.drop_nonfinite {
+        inputs.embeddings = Some(mapped.whole()?.into_owned());
+        let (kept, kept_rows) = inputs.drop_nonfinite()?;
+        inputs = kept;
+        rows = Some(kept_rows);
+    }
+    let read_seconds = read_start.elapsed().as_secs_f64();
+    let embeddings = match &inputs.embeddings {
+        Some(e) => Embeddings::View(e.view()),
+        None => Embeddings::Mapped(&mapped),
+    };
+
+    let default_partition = PartitionConfig::default();
+    let config = PrunerConfig {
+        select: args.config(k)?,
+        partition: PartitionConfig {
+            method: args
+                .partition
+                .map_or(default_partition.method, PartitionMethod::from),
+            max_size: args.partition_size.unwrap_or(default_partition.max_size),
+            seed: args.seed,
+            global: global_layout(args),
+            memory_budget: memory_budget(
+                args,
+                &mapped,
+                npy::read_header(embeddings_path)?.dtype.itemsize() as u64,
+            ),
+            ..default_partition
+        },
+        class_quota: args.class_quota,
+        quota_classes: args.quota_classes.clone(),
+    };
+    let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
+    let mut pruned = pruner.run(embeddings, inputs.sample_inputs(), bars)?;
+    let dropped_nonfinite = match &rows {
+        Some(rows) => {
+            for i in &mut pruned.indices {
+                *i = rows[*i];
+            }
+            n - rows.len()
+        }
+        None => 0,
+    };
+    let facts = RunFacts {
+        started,
+        n,
+        read_seconds,
+        dropped_nonfinite,
+        estimated_peak_bytes: estimate,
+        backend: pruner.backend_ref().name(),
+        gpu: pruner.backend_ref().counters(),
+        graph: None,
+    };
+    finish_select(args, &config, &pruned, facts, bars)
+}
+
+/// `infoprune select --graph K.npz`: the given similarity, one problem over all its n samples.
+fn select_with_graph(
+    args: &SelectArgs,
+    graph_path: &Path,
+    started: Instant,
+    bars: &Bars,
+) -> Result<()> {
+    if args.knn_search.knn != crate::args::KnnArg::Auto || args.knn_search.any_ivf_option() {
+        return Err(Error::Usage(
+            "--knn, --nlist, --nprobe and --recall-sample choose how a kNN graph is searched; \
+             with --graph K.npz none is built"
+                .into(),
+        ));
+    }
+    let read_start = Instant::now();
+    let graph = crate::npz::read_csr(graph_path)?;
+    let n = graph.n();
+    let source = format!("the graph {} has", graph_path.display());
+    // The embeddings are only read by the method that needs them; their row count must match.
+    let mapped = args
+        .embeddings
+        .as_deref()
+        .map(MappedMatrix::open)
+        .transpose()?;
+    if let (Some(m), Some(path)) = (&mapped, args.embeddings.as_deref()) {
+        if m.nrows() != n {
+            return Err(Error::Usage(format!(
+                "embeddings {} have {} rows but the graph {} has n = {n}",
+                path.display(),
+                m.nrows(),
+                graph_path.display()
+            )));
+        }
+    }
+    let inputs = read_inputs(args, n, &source)?;
+    let k = resolve_budget(args.keep.as_ref(), args.budget, n)?;
+    let all = match &mapped {
+        Some(m) if args.method == MethodArg::Moderate => Some(m.whole()?),
+        _ => None,
+    };
+    let embeddings = all.as_ref().map(|a| a.view());
+    let read_seconds = read_start.elapsed().as_secs_f64();
+
+    let config = PrunerConfig {
+        select: args.config(k)?,
+        partition: PartitionConfig::default(),
+        class_quota: false,
+        quota_classes: Vec::new(),
+    };
+    let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
+    let pruned = pruner.run_graph(graph, embeddings, inputs.sample_inputs(), bars)?;
+    let facts = RunFacts {
+        started,
+        n,
+        read_seconds,
+        dropped_nonfinite: 0,
+        estimated_peak_bytes: 0,
+        backend: pruner.backend_ref().name(),
+        gpu: pruner.backend_ref().counters(),
+        graph: Some(graph_path),
+    };
+    finish_select(args, &config, &pruned, facts, bars)
+}
