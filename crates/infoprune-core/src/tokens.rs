@@ -11,7 +11,7 @@
 //! - `α` follows SPEC's `β` rule per sample.
 
 use crate::backend::{Backend, CpuBackend, OwnedProblem, ProblemBatch};
-use crate::csr::CsrSimilarity;
+use crate::csr::{CsrSimilarity, DuplicatePolicy, SymmetryCheck};
 use crate::error::{CoreError, Result};
 use crate::fraction::Fraction;
 use crate::importance::{AlphaRule, ScoreNormalization};
@@ -78,6 +78,34 @@ pub struct GridPrior {
     pub width: usize,
     /// Similarity added between 4-neighbours.
     pub weight: f32,
+}
+
+impl GridPrior {
+    /// The adjacent pairs `(i, j)`, `i < j`, among the first `t` patches: right and below
+    /// neighbours in row-major order.
+    pub fn edges(&self, t: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..t).flat_map(move |i| {
+            let right = (i % self.width + 1 < self.width && i + 1 < t).then_some(i + 1);
+            let below = (i + self.width < t).then_some(i + self.width);
+            right.into_iter().chain(below).map(move |j| (i, j))
+        })
+    }
+
+    /// `graph` with [`GridPrior::weight`] added between adjacent patches (an entry is created
+    /// where the graph has none), so the prior counts for kNN similarities as for dense ones.
+    pub fn add_to(&self, graph: &CsrSimilarity) -> Result<CsrSimilarity> {
+        let n = graph.n();
+        let mut triplets: Vec<(u32, u32, f32)> = Vec::with_capacity(graph.nnz() + 4 * n);
+        for i in 0..n {
+            let (cols, vals) = graph.row(i);
+            triplets.extend(cols.iter().zip(vals).map(|(&j, &v)| (i as u32, j, v)));
+        }
+        for (i, j) in self.edges(n) {
+            triplets.push((i as u32, j as u32, self.weight));
+            triplets.push((j as u32, i as u32, self.weight));
+        }
+        CsrSimilarity::from_triplets(n, &triplets, DuplicatePolicy::Sum, SymmetryCheck::Skip)
+    }
 }
 
 /// Parameters of token selection.
@@ -148,13 +176,9 @@ pub fn dense_similarity(tokens: ArrayView2<f32>, grid: Option<&GridPrior>) -> Cs
         }
     }
     if let Some(g) = grid {
-        for i in 0..t {
-            let right = (i % g.width + 1 < g.width && i + 1 < t).then_some(i + 1);
-            let below = (i + g.width < t).then_some(i + g.width);
-            for j in right.into_iter().chain(below) {
-                dense[i * t + j] += g.weight;
-                dense[j * t + i] += g.weight;
-            }
+        for (i, j) in g.edges(t) {
+            dense[i * t + j] += g.weight;
+            dense[j * t + i] += g.weight;
         }
     }
     let mut indptr = Vec::with_capacity(t + 1);
@@ -202,6 +226,15 @@ impl TokenSelector {
         })
     }
 
+    /// The kNN similarity of one sample's tokens, plus the grid prior when there is one.
+    fn knn_similarity(&self, tokens: ArrayView2<f32>, m: usize) -> Result<CsrSimilarity> {
+        let graph = knn_graph(tokens, &KnnConfig::new(m), &Silent)?;
+        match &self.config.grid {
+            Some(g) => g.add_to(&graph),
+            None => Ok(graph),
+        }
+    }
+
     /// The problem of one sample: its tokens (`T × d`) and saliency (`T`).
     pub fn sample_problem(
         &self,
@@ -215,8 +248,8 @@ impl TokenSelector {
             TokenSimilarity::Auto if t <= DENSE_MAX_TOKENS => {
                 dense_similarity(tokens, self.config.grid.as_ref())
             }
-            TokenSimilarity::Auto => knn_graph(tokens, &KnnConfig::new(10), &Silent)?,
-            TokenSimilarity::Knn(m) => knn_graph(tokens, &KnnConfig::new(m), &Silent)?,
+            TokenSimilarity::Auto => self.knn_similarity(tokens, 10)?,
+            TokenSimilarity::Knn(m) => self.knn_similarity(tokens, m)?,
         };
         let s = self.config.normalization.apply(saliency)?;
         let alpha = self.config.alpha.alpha(&s, &graph.degrees(), k);

@@ -5,7 +5,7 @@ use infoprune_core::backend::{Backend, CpuBackend, ProblemBatch};
 use infoprune_core::importance::AlphaRule;
 use infoprune_core::progress::Silent;
 use infoprune_core::tokens::{
-    dense_similarity, GridPrior, TokenBudget, TokenConfig, TokenSelector,
+    dense_similarity, GridPrior, TokenBudget, TokenConfig, TokenSelector, TokenSimilarity,
 };
 use ndarray::{Array2, Array3};
 use rand::{Rng, SeedableRng};
@@ -155,4 +155,46 @@ fn bad_token_input_is_a_clear_error() {
     let mut nan = saliency.clone();
     nan[[1, 4]] = f32::NAN;
     assert!(run(TokenConfig::new(TokenBudget::Ratio(0.25)), &nan).contains("index 200"));
+}
+
+#[test]
+fn the_grid_prior_counts_for_knn_similarities_too() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let (height, width) = (6usize, 7usize);
+    let t = height * width;
+    let tokens = Array2::from_shape_fn((t, 8), |_| rng.random_range(-1.0f32..1.0));
+    let saliency: Vec<f32> = (0..t).map(|i| (i % 5) as f32).collect();
+    let grid = GridPrior {
+        height,
+        width,
+        weight: 0.25,
+    };
+    let problem = |grid: Option<GridPrior>| {
+        let mut config = TokenConfig::new(TokenBudget::Ratio(0.25));
+        config.similarity = TokenSimilarity::Knn(4);
+        config.grid = grid;
+        TokenSelector::new(config)
+            .unwrap()
+            .sample_problem(tokens.view(), &saliency)
+            .unwrap()
+    };
+    let plain = problem(None);
+    let with = problem(Some(grid));
+    let (plain, with) = (plain.graph(), with.graph());
+    assert!(with.is_symmetric());
+    let mut adjacent_pairs = 0;
+    for i in 0..t {
+        for j in 0..t {
+            let (ri, ci, rj, cj) = (i / width, i % width, j / width, j % width);
+            let adjacent = ri.abs_diff(rj) + ci.abs_diff(cj) == 1;
+            adjacent_pairs += usize::from(adjacent);
+            let expected = plain.get(i, j) + if adjacent { 0.25 } else { 0.0 };
+            assert!((with.get(i, j) - expected).abs() < 1e-6, "({i}, {j})");
+        }
+    }
+    // 4-neighbour pairs on a 6×7 grid, counted both ways.
+    assert_eq!(
+        adjacent_pairs,
+        2 * (height * (width - 1) + (height - 1) * width)
+    );
 }
