@@ -202,7 +202,7 @@ fn subsets_are_those_of_the_pipeline_before_the_plan() {
 }
 
 /// Everything `run` reports but the timings, and the JSON report without its seconds.
-fn assert_same(name: &str, a: &Pruned, b: &Pruned, config: &PrunerConfig) {
+fn assert_same(name: &str, a: &Pruned, b: &Pruned, config: &PrunerConfig, n: usize) {
     assert_eq!(a.indices, b.indices, "{name}");
     assert_eq!(a.partitions, b.partitions, "{name}");
     assert_eq!(a.objective.to_bits(), b.objective.to_bits(), "{name}");
@@ -212,7 +212,7 @@ fn assert_same(name: &str, a: &Pruned, b: &Pruned, config: &PrunerConfig) {
     assert_eq!(a.search, b.search, "{name}");
     assert_eq!(a.cut_edges, b.cut_edges, "{name}");
     let report = |p: &Pruned| {
-        let mut r = Report::new(p, config, 20_000, &[]);
+        let mut r = Report::new(p, config, n, &[]);
         r.seconds.clear();
         r.total_seconds = 0.0;
         r.to_json()
@@ -256,7 +256,7 @@ fn parts_solved_alone_from_a_json_plan_merge_into_the_run() {
             })
             .collect();
         let merged = merge(&plan, &outcomes).unwrap();
-        assert_same(name, &merged, &run, &config);
+        assert_same(name, &merged, &run, &config, 20_000);
         assert_eq!(subset_hash(&merged.indices), before(name), "{name}");
 
         // Two workers, each with half of the parts solved together.
@@ -265,7 +265,7 @@ fn parts_solved_alone_from_a_json_plan_merge_into_the_run() {
         let worker = Pruner::new(config.clone());
         let mut halves = worker.run_parts(&dataset, &plan, &odd, &Silent).unwrap();
         halves.extend(worker.run_parts(&dataset, &plan, &even, &Silent).unwrap());
-        assert_same(name, &merge(&plan, &halves).unwrap(), &run, &config);
+        assert_same(name, &merge(&plan, &halves).unwrap(), &run, &config, 20_000);
     }
 }
 
@@ -357,7 +357,10 @@ fn parts_and_merges_that_do_not_fit_the_plan_are_refused() {
         },
         ..dataset
     };
-    refused(pruner.run_part(&unscored, &plan, 0), "scores");
+    refused(
+        pruner.run_part(&unscored, &plan, 0),
+        "made with scores, labels, given labels",
+    );
     // Same shape, other embeddings: the IVF groups rebuilt from them are not the plan's.
     let shuffled = demo::generate(20_000, 16, 40, 4);
     let other_data = Dataset {
@@ -418,5 +421,52 @@ fn a_ten_million_row_plan_is_a_few_megabytes_of_json() {
     let json = plan.to_json();
     // About one byte a row for 200 random problems (7.6 bits of entropy), in base64.
     assert!(json.len() < 14_000_000, "{} bytes", json.len());
+    println!("10^7 rows, 200 problems: {} bytes of JSON", json.len());
     assert_eq!(Plan::from_json(&json).unwrap(), plan);
+}
+
+#[test]
+fn parts_alone_on_the_wgpu_backend_merge_into_its_run() {
+    // Problems that converged stop changing on the device, so a part solved in a batch of one
+    // is the part solved in the plan's batch.
+    let gpu: std::sync::Arc<dyn infoprune_core::backend::Backend> =
+        match infoprune_wgpu::GpuBackend::new(&infoprune_wgpu::AdapterChoice::any()) {
+            Ok(gpu) => std::sync::Arc::new(gpu),
+            Err(e) if std::env::var("CI").is_err() => return println!("wgpu skipped: {e}"),
+            Err(e) => panic!("CI must have a GPU adapter (lavapipe): {e}"),
+        };
+    // 8,000 rows in problems of at most 2,000: lavapipe runs the kernels on the CPU.
+    let demo = demo::generate(8_000, 16, 40, 3);
+    let dataset = Dataset::new(
+        Embeddings::View(demo.embeddings.view()),
+        SampleInputs {
+            scores: Some(&demo.scores),
+            ..SampleInputs::default()
+        },
+    );
+    for (name, mut config, _) in cases()
+        .into_iter()
+        .filter(|c| c.0 == "random" || c.0 == "ivf-lists")
+    {
+        config.select.k = 800;
+        config.partition.max_size = 2_000;
+        let pruner = Pruner::new(config.clone()).backend(gpu.clone());
+        let run = pruner
+            .run(dataset.embeddings, dataset.inputs, &Silent)
+            .unwrap();
+        let plan = Plan::from_json(&pruner.plan(&dataset).unwrap().to_json()).unwrap();
+        assert!(plan.batches.iter().any(|b| b.len() > 1), "{name}");
+        let outcomes: Vec<PartOutcome> = plan
+            .parts()
+            .iter()
+            .map(|&p| pruner.run_part(&dataset, &plan, p).unwrap())
+            .collect();
+        assert_same(
+            name,
+            &merge(&plan, &outcomes).unwrap(),
+            &run,
+            &config,
+            8_000,
+        );
+    }
 }

@@ -35,7 +35,7 @@ pub struct Plan {
     pub version: String,
     /// Fingerprint of the configuration the plan was made with (everything but the memory
     /// budget): a part is only solved with the same one.
-    pub config: String,
+    pub config_fingerprint: String,
     /// Rows of the dataset.
     pub n: usize,
     /// Embedding columns.
@@ -108,6 +108,25 @@ pub struct InputKinds {
 }
 
 impl InputKinds {
+    /// The inputs given, by name (`scores, labels`), or `no per-sample inputs`.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = [
+            ("scores", self.scores),
+            ("labels", self.labels),
+            ("noise", self.noise),
+            ("aum", self.aum),
+        ]
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect();
+        if names.is_empty() {
+            "no per-sample inputs".to_string()
+        } else {
+            names.join(", ")
+        }
+    }
+
     /// What `dataset` carries.
     pub fn of(dataset: &Dataset) -> Self {
         let i = &dataset.inputs;
@@ -223,10 +242,12 @@ impl Plan {
         if (given.scores, given.labels, given.aum) != (planned.scores, planned.labels, planned.aum)
         {
             return Err(Error::Plan(format!(
-                "made with {planned:?}, given {given:?} (scores, labels and aum must match)"
+                "made with {}, given {} (scores, labels and aum must match)",
+                planned.names(),
+                given.names()
             )));
         }
-        if config_fingerprint(config) != self.config {
+        if config_fingerprint(config) != self.config_fingerprint {
             return Err(Error::Plan(
                 "made with another configuration (method, solver, graph, budget, partitions or \
                  seed differ)"

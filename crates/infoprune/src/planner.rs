@@ -31,7 +31,15 @@ impl Pruner {
     /// built and nothing is solved. [`Pruner::run`] is this plan, its parts, and
     /// [`crate::merge::merge`].
     pub fn plan(&self, dataset: &Dataset) -> Result<Plan> {
-        Ok(self.plan_with(dataset, &Silent, &mut Timings::default())?.0)
+        self.plan_with_progress(dataset, &Silent)
+    }
+
+    /// [`Pruner::plan`] reporting its `partition` stage to `progress` (k-means over millions of
+    /// rows takes minutes).
+    pub fn plan_with_progress(&self, dataset: &Dataset, progress: &dyn Progress) -> Result<Plan> {
+        Ok(self
+            .plan_with(dataset, progress, &mut Timings::default())?
+            .0)
     }
 
     /// [`Pruner::plan`] reporting progress and its time (`partition`), and keeping the global
@@ -121,7 +129,7 @@ impl Pruner {
         let plan = Plan {
             format: PLAN_FORMAT,
             version: env!("CARGO_PKG_VERSION").to_string(),
-            config: config_fingerprint(config),
+            config_fingerprint: config_fingerprint(config),
             n,
             d: dataset.d(),
             k,
