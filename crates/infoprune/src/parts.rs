@@ -333,11 +333,6 @@ impl Pruner {
         let start = Instant::now();
         let select = &context.select;
         let rows = &context.rows[p];
-        let solver_method = matches!(select.method, Method::InfoMax | Method::Greedy);
-        let embeddings = match (&context.groups, solver_method) {
-            (Some(_), true) => None,
-            _ => Some(dataset.embeddings.rows(rows)?),
-        };
         let scores = gather(dataset.inputs.scores, rows);
         let selector = Selector::with_backend(
             SelectConfig {
@@ -346,19 +341,24 @@ impl Pruner {
             },
             self.backend.clone(),
         )?;
-        let (prepared, cut_edges) = match (&context.groups, &embeddings) {
-            (Some(groups), _) => {
+        let (prepared, cut_edges, embeddings) = match &context.groups {
+            Some(groups) => {
                 let (graph, cut) = groups.graph(p, select.knn.neighbors, select.knn.symmetrize)?;
                 let prepared = selector.prepare_with_graph(graph, scores.as_deref(), None)?;
-                (prepared, Some(cut))
+                // The solver methods read only the graph; the others may read the features.
+                let embeddings = match select.method {
+                    Method::InfoMax | Method::Greedy => None,
+                    _ => Some(dataset.embeddings.rows(rows)?),
+                };
+                (prepared, Some(cut), embeddings)
             }
-            (None, Some(e)) => {
+            None => {
+                let e = dataset.embeddings.rows(rows)?;
                 let prepared = selector
                     .prepare(e.view(), scores.as_deref(), None, &Silent)
                     .map_err(|err| original_index(err, rows, e.ncols()))?;
-                (prepared, None)
+                (prepared, None, Some(e))
             }
-            (None, None) => unreachable!("embeddings are gathered unless the graph is given"),
         };
         progress.advance_stage(Stage::Graph, 1);
         Ok(Graphed {
