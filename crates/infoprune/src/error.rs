@@ -20,6 +20,10 @@ pub enum Error {
     /// Two inputs or options contradict each other.
     #[error("{0}")]
     Usage(String),
+    /// A plan or a part's outcome that is damaged, or that was made for other data or another
+    /// configuration.
+    #[error("plan: {0}")]
+    Plan(String),
     /// A line could not be written to stdout or stderr (a closed pipe, a full disk).
     #[error("cannot write to {stream}: {source}")]
     Console {
