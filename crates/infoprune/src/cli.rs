@@ -3,6 +3,7 @@
 use crate::commands::demo::{self, DemoArgs};
 use crate::commands::evaluate::{self, EvaluateArgs};
 use crate::commands::graph::{self, GraphArgs};
+use crate::commands::plan::{self, MergeArgs};
 use crate::commands::score::{self, ScoreArgs};
 use crate::commands::select::{self, SelectArgs};
 use crate::commands::tokens::{self, TokensArgs};
@@ -24,6 +25,19 @@ pub enum Command {
     /// Select the samples to keep from embeddings (and optional importance scores), or from a
     /// given similarity (--graph K.npz).
     Select(Box<SelectArgs>),
+    /// Write the plan `select` would run with these options (which rows form which problem, each
+    /// budget, the batches, the memory estimate) as JSON, for `select --plan plan.json --part I`
+    /// jobs and `infoprune merge`.
+    #[command(mut_arg("out", |a| a
+        .value_name("plan.json")
+        .help("Output: the plan, JSON (the same options then go to every part and to merge)")))]
+    Plan(Box<SelectArgs>),
+    /// Put the parts of a plan solved by `select --plan plan.json --part I` together into the
+    /// kept indices and report one `select` would write (same options, --plan included).
+    #[command(mut_arg("out", |a| a
+        .value_name("keep.npy")
+        .help("Output: the kept indices, sorted, as an int64 .npy")))]
+    Merge(Box<MergeArgs>),
     /// Build the kNN similarity `select` would build over all samples and save it as a SciPy .npz.
     Graph(Box<GraphArgs>),
     /// Score a subset under the InfoMax objective f(S) (and facility location) on a given graph.
@@ -41,6 +55,8 @@ impl Command {
     pub fn run(&self) -> Result<()> {
         match self {
             Command::Select(args) => select::select(args),
+            Command::Plan(args) => plan::plan(args),
+            Command::Merge(args) => plan::merge(args),
             Command::Graph(args) => graph::graph(args),
             Command::Evaluate(args) => evaluate::evaluate(args),
             Command::Score(args) => score::score(args),

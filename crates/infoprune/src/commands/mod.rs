@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod evaluate;
 pub mod graph;
+pub mod plan;
 pub mod score;
 pub mod select;
 pub mod tokens;

@@ -15,7 +15,7 @@ use infoprune_core::select::SelectConfig;
 use infoprune_core::selectors::CcsCutoff;
 use infoprune_core::semdedup::SemDedupKeep;
 use infoprune_core::{Method, RelaxedSolver};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `infoprune select`.
 #[derive(Debug, Args)]
@@ -63,9 +63,22 @@ pub struct SelectArgs {
     /// Number of samples to keep.
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub budget: Option<usize>,
-    /// Output: the kept indices, sorted, as an int64 .npy.
-    #[arg(long, value_name = "keep.npy")]
-    pub out: PathBuf,
+    /// Output: the kept indices, sorted, as an int64 .npy (with --plan and --part: the part's
+    /// outcome, JSON, for `infoprune merge`).
+    #[arg(long, value_name = "keep.npy", required_unless_present = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// Print the plan (layout, problems, their sizes and budgets, the memory estimate) and exit
+    /// without building a graph, solving or writing anything.
+    #[arg(long, conflicts_with_all = ["graph", "plan"])]
+    pub dry_run: bool,
+    /// Solve one part of this plan (written by `infoprune plan` with the same options) instead
+    /// of the whole run; needs --part.
+    #[arg(long, value_name = "plan.json", conflicts_with = "graph")]
+    pub plan: Option<PathBuf>,
+    /// With --plan: the problem to solve, 0-based as the plan lists them (a batch scheduler's
+    /// array index); `infoprune merge` puts the parts' outcomes together.
+    #[arg(long, value_name = "I", requires = "plan")]
+    pub part: Option<usize>,
     /// Selection method.
     #[arg(long, value_enum, default_value = "infomax")]
     pub method: MethodArg,
@@ -182,6 +195,13 @@ pub struct SelectArgs {
 }
 
 impl SelectArgs {
+    /// `--out`, which clap requires unless `--dry-run` is given (and a dry run writes nothing).
+    pub(crate) fn out_path(&self) -> Result<&Path> {
+        self.out
+            .as_deref()
+            .ok_or_else(|| Error::Usage("--out is required".into()))
+    }
+
     pub(super) fn config(&self, k: usize) -> Result<SelectConfig> {
         let defaults = SelectConfig::new(k);
         let mut config = SelectConfig::new(k)

@@ -9,19 +9,23 @@ pub use args::SelectArgs;
 
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::merge::merge;
 use crate::npy;
 use crate::npy_map::MappedMatrix;
 use crate::outputs;
 use crate::partition::{PartitionConfig, PartitionMethod};
+use crate::parts::PartOutcome;
 use crate::pipeline::{Embeddings, Pruner, PrunerConfig};
+use crate::plan::Plan;
 use crate::progress_bars::Bars;
 use crate::report::Report;
 use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::Method;
 use inputs::read_inputs;
 use memory::{check_memory, global_layout, memory_budget};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What a run of `select` measured besides the pipeline's own result.
@@ -48,11 +52,9 @@ fn finish_select(
     bars.start(Stage::Write, 1);
     let write_start = Instant::now();
     let kept: Vec<i64> = pruned.indices.iter().map(|&i| i as i64).collect();
+    let out = args.out_path()?;
     // Both outputs are staged, then put in place together: all or nothing.
-    let mut staged = vec![outputs::stage(
-        &args.out,
-        &npy::i64_vector_bytes(&args.out, &kept)?,
-    )?];
+    let mut staged = vec![outputs::stage(out, &npy::i64_vector_bytes(out, &kept)?)?];
     let write_seconds = write_start.elapsed().as_secs_f64();
     if let Some(path) = &args.report {
         let mut report = Report::new(
@@ -102,28 +104,122 @@ fn finish_select(
             pruned.dropped_noisy,
             facts.dropped_nonfinite,
             facts.started.elapsed().as_secs_f64(),
-            args.out.display()
+            out.display()
         )?;
     }
     Ok(())
 }
 
+/// What a run over embeddings does once its inputs are read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode<'a> {
+    /// Plan, solve every part and write the kept indices (plain `select`).
+    Run,
+    /// Print the plan and stop (`select --dry-run`).
+    DryRun,
+    /// Write the plan as JSON to `--out` (`infoprune plan`).
+    WritePlan,
+    /// Solve one part of a written plan, its outcome as JSON to `--out` (`select --plan --part`).
+    Part {
+        /// The plan file.
+        plan: &'a Path,
+        /// The problem to solve.
+        part: usize,
+    },
+    /// Put the parts' outcomes together into the kept indices (`infoprune merge`).
+    Merge {
+        /// The plan file.
+        plan: &'a Path,
+        /// The parts' outcome files.
+        parts: &'a [PathBuf],
+    },
+}
+
 /// `infoprune select`.
 pub fn select(args: &SelectArgs) -> Result<()> {
+    let mode =
+        match (args.dry_run, args.plan.as_deref(), args.part) {
+            (true, _, _) => Mode::DryRun,
+            (false, Some(plan), Some(part)) => Mode::Part { plan, part },
+            (false, Some(_), None) => return Err(Error::Usage(
+                "--plan needs --part I: select solves one part of a plan (infoprune merge puts \
+                 the parts together)"
+                    .into(),
+            )),
+            (false, None, _) => Mode::Run,
+        };
+    run(args, mode)
+}
+
+/// `select` in `mode`: the commands of a planned run (`plan`, `select --plan --part`, `merge`)
+/// take the same options and read the same inputs, so each sees the dataset the plan was made of.
+pub(crate) fn run(args: &SelectArgs, mode: Mode) -> Result<()> {
     let started = Instant::now();
     args.refuse_ineffective()?;
-    let mut paths = vec![("out", args.out.as_path())];
-    paths.extend(args.report.as_deref().map(|r| ("report", r)));
-    check_outputs(&paths, args.force)?;
+    refuse_for_mode(args, mode)?;
+    if !matches!(mode, Mode::DryRun) {
+        let mut paths = vec![("out", args.out_path()?)];
+        paths.extend(args.report.as_deref().map(|r| ("report", r)));
+        check_outputs(&paths, args.force)?;
+    }
     let bars = Bars::new(args.quiet);
     match &args.graph {
         Some(graph) => select_with_graph(args, graph, started, &bars),
-        None => select_with_embeddings(args, started, &bars),
+        None => select_with_embeddings(args, mode, started, &bars),
     }
 }
 
-/// `infoprune select --embeddings E.npy`: partitions, a kNN graph and a problem per partition.
-fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> Result<()> {
+/// Refuses the options a mode has no use for, and a planned run over a given graph.
+fn refuse_for_mode(args: &SelectArgs, mode: Mode) -> Result<()> {
+    if args.graph.is_some() && !matches!(mode, Mode::Run) {
+        return Err(Error::Usage(
+            "with --graph K.npz there is one problem and nothing to plan: --dry-run, --plan, \
+             infoprune plan and infoprune merge need --embeddings"
+                .into(),
+        ));
+    }
+    let writes = match mode {
+        Mode::Run | Mode::Merge { .. } => return Ok(()),
+        Mode::DryRun => "--dry-run writes nothing",
+        Mode::WritePlan => "infoprune plan writes the plan to --out",
+        Mode::Part { .. } => "a part's outcome goes to --out; infoprune merge writes the report",
+    };
+    match args.report {
+        Some(_) => Err(Error::Usage(format!(
+            "--report has no effect here: {writes}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Reads a plan written by `infoprune plan`.
+fn read_plan(path: &Path) -> Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read the plan {}: {e}", path.display())))?;
+    Plan::from_json(&text).map_err(|e| Error::Plan(format!("{}: {e}", path.display())))
+}
+
+/// Writes `text` to `--out` (staged: all or nothing) and prints `summary` unless quiet.
+fn write_text(args: &SelectArgs, text: &str, summary: String) -> Result<()> {
+    let out = args.out_path()?;
+    outputs::commit(
+        vec![outputs::stage(out, text.as_bytes())?],
+        overwrite(args.force),
+    )?;
+    if !args.quiet {
+        crate::errln!("{summary} → {}", out.display())?;
+    }
+    Ok(())
+}
+
+/// `infoprune select --embeddings E.npy`: partitions, a kNN graph and a problem per partition
+/// (or one stage of a planned run, by `mode`).
+fn select_with_embeddings(
+    args: &SelectArgs,
+    mode: Mode,
+    started: Instant,
+    bars: &Bars,
+) -> Result<()> {
     let embeddings_path = args.embeddings.as_deref().ok_or_else(|| {
         Error::Usage("--embeddings E.npy is required unless --graph K.npz is given".into())
     })?;
@@ -167,7 +263,57 @@ fn select_with_embeddings(args: &SelectArgs, started: Instant, bars: &Bars) -> R
         quota_classes: args.quota_classes.clone(),
     };
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
-    let mut pruned = pruner.run(embeddings, inputs.sample_inputs(), bars)?;
+    let dataset = Dataset::new(embeddings, inputs.sample_inputs());
+    let mut pruned = match mode {
+        Mode::Run => pruner.run(embeddings, inputs.sample_inputs(), bars)?,
+        Mode::DryRun => {
+            let plan = pruner.plan_with_progress(&dataset, bars)?;
+            crate::outln!("{plan}")?;
+            return Ok(());
+        }
+        Mode::WritePlan => {
+            let plan = pruner.plan_with_progress(&dataset, bars)?;
+            let summary = format!(
+                "planned {} of {} samples in {} problem(s), {} batch(es), {} part(s) to solve",
+                plan.k,
+                plan.n,
+                plan.problems.len(),
+                plan.batches.len(),
+                plan.parts().len()
+            );
+            return write_text(args, &plan.to_json(), summary);
+        }
+        Mode::Part { plan, part } => {
+            let plan = read_plan(plan)?;
+            let outcome = pruner
+                .run_parts(&dataset, &plan, &[part], bars)?
+                .pop()
+                .ok_or_else(|| Error::Internal("one part asked, none solved".into()))?;
+            let summary = format!(
+                "part {part}: kept {} of {} rows, f = {:.6}, {:.2} s",
+                outcome.indices.len(),
+                plan.problems[part].size,
+                outcome.stats.objective,
+                started.elapsed().as_secs_f64()
+            );
+            return write_text(args, &outcome.to_json(), summary);
+        }
+        Mode::Merge { plan, parts } => {
+            let plan = read_plan(plan)?;
+            plan.check_for(&dataset, &config)?;
+            let outcomes = parts
+                .iter()
+                .map(|path| {
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        Error::Usage(format!("cannot read the part {}: {e}", path.display()))
+                    })?;
+                    PartOutcome::from_json(&text)
+                        .map_err(|e| Error::Plan(format!("{}: {e}", path.display())))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            merge(&plan, &outcomes)?
+        }
+    };
     let dropped_nonfinite = match &rows {
         Some(rows) => {
             for i in &mut pruned.indices {
