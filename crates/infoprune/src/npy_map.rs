@@ -2,9 +2,11 @@
 //! only the rows a partition needs are gathered (and converted to f32), so memory stays bounded by
 //! the batch being solved, not by n.
 
-use crate::npy::{read_header, Dtype, Endian, Header, NpyError};
+use crate::npy::{decode, narrow, read_header, Dtype, Header, NpyError};
 use memmap2::Mmap;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+use ndarray_npy::ViewElement;
+use py_literal::Value as PyValue;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -109,17 +111,20 @@ impl MappedMatrix {
         self.cols
     }
 
-    /// A zero-copy view when the file holds little-endian float32 in C order, suitably aligned.
+    /// The data bytes, exactly as many as the header calls for.
+    fn data(&self) -> &[u8] {
+        let len = self.rows * self.cols * self.header.dtype.itemsize();
+        &self.map[self.header.data_offset..][..len]
+    }
+
+    /// A zero-copy view when the file holds float32 in C order, in this machine's byte order and
+    /// suitably aligned (ndarray-npy checks the last two).
     pub fn view(&self) -> Option<ArrayView2<'_, f32>> {
-        if self.header.dtype != Dtype::F32
-            || self.header.endian != Endian::Little
-            || self.header.fortran_order
-            || !cfg!(target_endian = "little")
-        {
+        if self.header.dtype != Dtype::F32 || self.header.fortran_order {
             return None;
         }
-        let bytes = &self.map[self.header.data_offset..][..self.rows * self.cols * 4];
-        let floats: &[f32] = bytemuck::try_cast_slice(bytes).ok()?;
+        let descr = PyValue::String(self.header.descr());
+        let floats = f32::bytes_as_slice(self.data(), &descr, self.rows * self.cols).ok()?;
         ArrayView2::from_shape((self.rows, self.cols), floats).ok()
     }
 
@@ -132,37 +137,6 @@ impl MappedMatrix {
         })
     }
 
-    /// Element `(i, j)` as f64, whatever the file's dtype, byte order and layout.
-    fn element(&self, i: usize, j: usize) -> f64 {
-        let size = self.header.dtype.itemsize();
-        let flat = if self.header.fortran_order {
-            j * self.rows + i
-        } else {
-            i * self.cols + j
-        };
-        let at = self.header.data_offset + flat * size;
-        let raw = &self.map[at..at + size];
-        let big = self.header.endian == Endian::Big;
-        match self.header.dtype {
-            Dtype::F32 => {
-                let b: [u8; 4] = raw.try_into().expect("4 bytes");
-                (if big {
-                    f32::from_be_bytes(b)
-                } else {
-                    f32::from_le_bytes(b)
-                }) as f64
-            }
-            _ => {
-                let b: [u8; 8] = raw.try_into().expect("8 bytes");
-                if big {
-                    f64::from_be_bytes(b)
-                } else {
-                    f64::from_le_bytes(b)
-                }
-            }
-        }
-    }
-
     /// The given rows as an f32 matrix (in the order given). A finite float64 value outside the
     /// float32 range is an error naming its position; NaN and infinities pass through so the
     /// caller reports them with their index.
@@ -171,81 +145,44 @@ impl MappedMatrix {
             return Ok(view.select(ndarray::Axis(0), rows));
         }
         let mut out = Array2::<f32>::zeros((rows.len(), self.cols));
-        for (r, &i) in rows.iter().enumerate() {
-            for j in 0..self.cols {
-                let v = self.element(i, j);
-                let f = v as f32;
-                if v.is_finite() && !f.is_finite() {
-                    return Err(NpyError::NotRepresentable {
-                        path: self.path.clone(),
-                        index: vec![i, j],
-                        value: v,
-                    });
-                }
-                out[[r, j]] = f;
+        for (mut dst, &i) in out.rows_mut().into_iter().zip(rows) {
+            for (j, (slot, value)) in dst.iter_mut().zip(self.row(i)?).enumerate() {
+                *slot = narrow(value).ok_or_else(|| NpyError::NotRepresentable {
+                    path: self.path.clone(),
+                    index: vec![i, j],
+                    value,
+                })?;
             }
         }
         Ok(out)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::npy::{write_f32_matrix, write_f64_matrix, Overwrite};
-
-    #[test]
-    fn maps_f32_zero_copy_and_f64_by_gathering() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = Array2::from_shape_fn((7, 3), |(i, j)| (i * 10 + j) as f32);
-        let p32 = dir.path().join("e32.npy");
-        write_f32_matrix(&p32, e.view(), Overwrite::Refuse).unwrap();
-        let m = MappedMatrix::open(&p32).unwrap();
-        assert_eq!((m.nrows(), m.ncols()), (7, 3));
-        assert_eq!(m.view().unwrap(), e.view());
-        let whole = m.whole().unwrap();
-        assert!(whole.is_view(), "float32 is viewed in place");
-        assert_eq!(whole, e);
-        assert_eq!(
-            m.gather(&[6, 0]).unwrap().row(0).to_vec(),
-            vec![60.0, 61.0, 62.0]
-        );
-
-        let p64 = dir.path().join("e64.npy");
-        write_f64_matrix(&p64, e.mapv(|v| v as f64).view(), Overwrite::Refuse).unwrap();
-        let m = MappedMatrix::open(&p64).unwrap();
-        assert!(m.view().is_none());
-        let whole = m.whole().unwrap();
-        assert!(!whole.is_view(), "float64 is gathered");
-        assert_eq!(whole, e);
-        assert_eq!(
-            m.gather(&[2, 5]).unwrap(),
-            e.select(ndarray::Axis(0), &[2, 5])
-        );
-
-        let big = dir.path().join("big.npy");
-        let mut b = Array2::<f64>::zeros((2, 2));
-        b[[1, 0]] = 1e300;
-        write_f64_matrix(&big, b.view(), Overwrite::Refuse).unwrap();
-        let err = MappedMatrix::open(&big)
-            .unwrap()
-            .gather(&[0, 1])
-            .unwrap_err();
-        assert!(err.to_string().contains("1e300"), "{err}");
-    }
-
-    #[test]
-    fn rejects_what_it_cannot_map() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v.npy");
-        crate::npy::write_f32_vector(&p, &[1.0, 2.0], Overwrite::Refuse).unwrap();
-        assert!(MappedMatrix::open(&p)
-            .unwrap_err()
-            .to_string()
-            .contains("2-D"));
-        let p = dir.path().join("i.npy");
-        crate::npy::write_i64_vector(&p, &[1, 2], Overwrite::Refuse).unwrap();
-        assert!(MappedMatrix::open(&p).is_err());
-        assert!(MappedMatrix::open(&dir.path().join("missing.npy")).is_err());
+    /// Row `i` as f64, decoded by ndarray-npy whatever the dtype and byte order: one contiguous
+    /// run in C order; in Fortran order each element of a row lies in another column, so one run
+    /// per element.
+    fn row(&self, i: usize) -> Result<Vec<f64>, NpyError> {
+        let size = self.header.dtype.itemsize();
+        let descr = self.header.descr();
+        let (run, runs) = if self.header.fortran_order {
+            (1, self.cols)
+        } else {
+            (self.cols, 1)
+        };
+        let mut out = Vec::with_capacity(self.cols);
+        for k in 0..runs {
+            let first = if self.header.fortran_order {
+                k * self.rows + i
+            } else {
+                i * self.cols
+            };
+            let bytes = &self.data()[first * size..][..run * size];
+            if self.header.dtype == Dtype::F32 {
+                let values = decode::<f32>(&self.path, &descr, bytes)?;
+                out.extend(values.into_iter().map(f64::from));
+            } else {
+                out.extend(decode::<f64>(&self.path, &descr, bytes)?);
+            }
+        }
+        Ok(out)
     }
 }
