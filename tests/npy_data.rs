@@ -374,3 +374,68 @@ fn rejects_what_it_cannot_map() {
     assert!(MappedMatrix::open(&p).is_err());
     assert!(MappedMatrix::open(&dir.path().join("missing.npy")).is_err());
 }
+
+#[test]
+fn gathered_rows_match_the_reader_in_every_layout_byte_order_and_alignment() {
+    let dir = TempDir::new().unwrap();
+    let (n, d) = (37, 5);
+    let value = |i: usize, j: usize| (i * 10 + j) as f64 * 0.25 - 3.0;
+    let rows = [36, 0, 5, 5, 20];
+    let cases = ["<f4", ">f4", "<f8", ">f8"].into_iter().flat_map(|descr| {
+        [
+            (descr, false, false),
+            (descr, true, false),
+            (descr, false, true),
+        ]
+    });
+    for (descr, fortran, misaligned) in cases {
+        let cells: Vec<(usize, usize)> = if fortran {
+            (0..d).flat_map(|j| (0..n).map(move |i| (i, j))).collect()
+        } else {
+            (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).collect()
+        };
+        let mut data = Vec::new();
+        for (i, j) in cells {
+            let v = value(i, j);
+            match descr {
+                "<f4" => data.extend((v as f32).to_le_bytes()),
+                ">f4" => data.extend((v as f32).to_be_bytes()),
+                "<f8" => data.extend(v.to_le_bytes()),
+                _ => data.extend(v.to_be_bytes()),
+            }
+        }
+        let mut bytes = npy(1, &dict(descr, fortran, &format!("({n}, {d})")), &data);
+        if misaligned {
+            // Two more spaces in the header: the data starts 2 bytes past a multiple of 64.
+            let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+            bytes.splice(10 + header_len - 1..10 + header_len - 1, *b"  ");
+            bytes[8..10].copy_from_slice(&(header_len as u16 + 2).to_le_bytes());
+        }
+        let path = put(&dir, "g.npy", &bytes);
+        let case = format!("{descr} fortran={fortran} misaligned={misaligned}");
+        let expected = read_f32_matrix(&path).unwrap();
+        assert_eq!(expected[[36, 4]], value(36, 4) as f32, "{case}");
+        let m = MappedMatrix::open(&path).unwrap();
+        assert_eq!(
+            m.gather(&rows).unwrap(),
+            expected.select(ndarray::Axis(0), &rows),
+            "{case}"
+        );
+        assert_eq!(m.whole().unwrap(), expected, "{case}");
+        let in_place = descr == "<f4" && !fortran && !misaligned;
+        assert_eq!(m.view().is_some(), in_place, "{case}");
+    }
+    // Out of the f32 range in a file that has to be decoded (big-endian), with its position.
+    let mut data: Vec<u8> = [0.0f64; 6].iter().flat_map(|v| v.to_be_bytes()).collect();
+    data[40..48].copy_from_slice(&(-1e300f64).to_be_bytes());
+    let path = put(
+        &dir,
+        "big.npy",
+        &npy(1, &dict(">f8", false, "(3, 2)"), &data),
+    );
+    let err = MappedMatrix::open(&path).unwrap().gather(&[2]).unwrap_err();
+    assert!(
+        matches!(err, NpyError::NotRepresentable { ref index, value, .. } if index == &[2, 1] && value == -1e300),
+        "{err}"
+    );
+}

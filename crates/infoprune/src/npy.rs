@@ -927,15 +927,20 @@ fn split_checked<'b>(
 }
 
 /// The elements of `data` (exactly the bytes a checked header calls for), decoded by ndarray-npy
-/// from `descr` as it spells it (`<f4`, `>i8`, `|u1`).
+/// from `descr` as it spells it (`<f4`, `>i8`, `|u1`, see [`descr_value`]).
 pub(crate) fn decode<T: ReadableElement>(
     path: &Path,
-    descr: &str,
+    descr: &PyValue,
     data: &[u8],
 ) -> Result<Vec<T>, NpyError> {
     let len = data.len() / std::mem::size_of::<T>();
-    T::read_to_end_exact_vec(data, &PyValue::String(descr.into()), len)
+    T::read_to_end_exact_vec(data, descr, len)
         .map_err(|e| bad_header(path, format!("the data does not match the header: {e}")))
+}
+
+/// A dtype string as ndarray-npy takes it.
+pub(crate) fn descr_value(descr: &str) -> PyValue {
+    PyValue::String(descr.into())
 }
 
 /// `value` as f32, or `None` for a finite value outside the f32 range (NaN and infinities pass
@@ -965,8 +970,8 @@ fn unravel(mut flat: usize, shape: &[usize], fortran_order: bool) -> Vec<usize> 
 /// [`NpyError::UnsupportedDtype`] error.
 pub(crate) fn float_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<f32>, NpyError> {
     match header.dtype {
-        Dtype::F32 => decode(path, &header.descr(), data),
-        Dtype::F64 => decode::<f64>(path, &header.descr(), data)?
+        Dtype::F32 => decode(path, &descr_value(&header.descr()), data),
+        Dtype::F64 => decode::<f64>(path, &descr_value(&header.descr()), data)?
             .into_iter()
             .enumerate()
             .map(|(i, value)| {
@@ -989,7 +994,7 @@ pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<
         header: &Header,
         data: &[u8],
     ) -> Result<Vec<i64>, NpyError> {
-        Ok(decode::<T>(path, &header.descr(), data)?
+        Ok(decode::<T>(path, &descr_value(&header.descr()), data)?
             .into_iter()
             .map(Into::into)
             .collect())
@@ -1002,7 +1007,7 @@ pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<
         Dtype::U8 => widen::<u8>(path, header, data),
         Dtype::U16 => widen::<u16>(path, header, data),
         Dtype::U32 => widen::<u32>(path, header, data),
-        Dtype::U64 => decode::<u64>(path, &header.descr(), data)?
+        Dtype::U64 => decode::<u64>(path, &descr_value(&header.descr()), data)?
             .into_iter()
             .enumerate()
             .map(|(index, value)| {
@@ -1014,7 +1019,7 @@ pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<
             })
             .collect(),
         // Any non-zero byte is true, as NumPy reads it (ndarray-npy refuses all but 0 and 1).
-        Dtype::Bool => Ok(decode::<u8>(path, "|u1", data)?
+        Dtype::Bool => Ok(decode::<u8>(path, &descr_value("|u1"), data)?
             .into_iter()
             .map(|b| i64::from(b != 0))
             .collect()),

@@ -2,18 +2,24 @@
 //! only the rows a partition needs are gathered (and converted to f32), so memory stays bounded by
 //! the batch being solved, not by n.
 
-use crate::npy::{decode, narrow, read_header, Dtype, Header, NpyError};
+use crate::npy::{decode, descr_value, narrow, read_header, Dtype, Header, NpyError};
 use memmap2::Mmap;
-use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, CowArray, Ix2, ShapeBuilder};
 use ndarray_npy::ViewElement;
 use py_literal::Value as PyValue;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+/// Most consecutive rows decoded in one piece when the file cannot be viewed in place, which
+/// bounds the temporary f64 buffer.
+const RUN_ROWS: usize = 1024;
+
 /// A 2-D float32 or float64 `.npy`, memory-mapped.
 pub struct MappedMatrix {
     path: PathBuf,
     header: Header,
+    /// The dtype string as ndarray-npy takes it.
+    descr: PyValue,
     map: Mmap,
     rows: usize,
     cols: usize,
@@ -89,6 +95,7 @@ impl MappedMatrix {
         }
         Ok(Self {
             path: path.to_path_buf(),
+            descr: descr_value(&header.descr()),
             header,
             map,
             rows,
@@ -117,15 +124,19 @@ impl MappedMatrix {
         &self.map[self.header.data_offset..][..len]
     }
 
+    /// The data viewed in place as `T` in its own layout, where ndarray-npy finds it in this
+    /// machine's byte order and suitably aligned (as NumPy's files are, once mapped).
+    fn view_as<T: ViewElement>(&self) -> Option<ArrayView2<'_, T>> {
+        let values = T::bytes_as_slice(self.data(), &self.descr, self.rows * self.cols).ok()?;
+        let shape = (self.rows, self.cols).set_f(self.header.fortran_order);
+        ArrayView2::from_shape(shape, values).ok()
+    }
+
     /// A zero-copy view when the file holds float32 in C order, in this machine's byte order and
-    /// suitably aligned (ndarray-npy checks the last two).
+    /// suitably aligned.
     pub fn view(&self) -> Option<ArrayView2<'_, f32>> {
-        if self.header.dtype != Dtype::F32 || self.header.fortran_order {
-            return None;
-        }
-        let descr = PyValue::String(self.header.descr());
-        let floats = f32::bytes_as_slice(self.data(), &descr, self.rows * self.cols).ok()?;
-        ArrayView2::from_shape((self.rows, self.cols), floats).ok()
+        let c_f32 = self.header.dtype == Dtype::F32 && !self.header.fortran_order;
+        c_f32.then(|| self.view_as()).flatten()
     }
 
     /// Every row as f32: the file viewed in place where [`MappedMatrix::view`] allows, else all rows
@@ -142,47 +153,81 @@ impl MappedMatrix {
     /// caller reports them with their index.
     pub fn gather(&self, rows: &[usize]) -> Result<Array2<f32>, NpyError> {
         if let Some(view) = self.view() {
-            return Ok(view.select(ndarray::Axis(0), rows));
+            return Ok(view.select(Axis(0), rows));
         }
+        let (f32s, f64s) = match self.header.dtype {
+            Dtype::F32 => (self.view_as::<f32>(), None),
+            _ => (None, self.view_as::<f64>()),
+        };
         let mut out = Array2::<f32>::zeros((rows.len(), self.cols));
-        for (mut dst, &i) in out.rows_mut().into_iter().zip(rows) {
-            for (j, (slot, value)) in dst.iter_mut().zip(self.row(i)?).enumerate() {
-                *slot = narrow(value).ok_or_else(|| NpyError::NotRepresentable {
-                    path: self.path.clone(),
-                    index: vec![i, j],
-                    value,
-                })?;
-            }
+        let mut r = 0;
+        while r < rows.len() && self.cols > 0 {
+            let i = rows[r];
+            r += match (&f32s, &f64s) {
+                (Some(view), _) => {
+                    let values = view.row(i).into_iter().map(|&v| v.into());
+                    self.narrow_into(out.row_mut(r), i, values).map(|()| 1)?
+                }
+                (_, Some(view)) => {
+                    let values = view.row(i).into_iter().copied();
+                    self.narrow_into(out.row_mut(r), i, values).map(|()| 1)?
+                }
+                _ => {
+                    // Decoded a run of consecutive rows at a time (in C order they are contiguous).
+                    let run = match self.header.fortran_order {
+                        true => 1,
+                        false => (rows[r..].iter().zip(i..).take(RUN_ROWS))
+                            .take_while(|(a, b)| **a == *b)
+                            .count(),
+                    };
+                    let values = self.decode_rows(i, run)?;
+                    for (k, row) in values.chunks(self.cols).enumerate() {
+                        self.narrow_into(out.row_mut(r + k), i + k, row.iter().copied())?;
+                    }
+                    run
+                }
+            };
         }
         Ok(out)
     }
 
-    /// Row `i` as f64, decoded by ndarray-npy whatever the dtype and byte order: one contiguous
-    /// run in C order; in Fortran order each element of a row lies in another column, so one run
-    /// per element.
-    fn row(&self, i: usize) -> Result<Vec<f64>, NpyError> {
-        let size = self.header.dtype.itemsize();
-        let descr = self.header.descr();
-        let (run, runs) = if self.header.fortran_order {
-            (1, self.cols)
-        } else {
-            (self.cols, 1)
-        };
-        let mut out = Vec::with_capacity(self.cols);
-        for k in 0..runs {
-            let first = if self.header.fortran_order {
-                k * self.rows + i
-            } else {
-                i * self.cols
-            };
-            let bytes = &self.data()[first * size..][..run * size];
-            if self.header.dtype == Dtype::F32 {
-                let values = decode::<f32>(&self.path, &descr, bytes)?;
-                out.extend(values.into_iter().map(f64::from));
-            } else {
-                out.extend(decode::<f64>(&self.path, &descr, bytes)?);
-            }
+    /// Row `i`'s `values` into `dst` as f32, refusing a finite value outside the f32 range.
+    fn narrow_into(
+        &self,
+        mut dst: ArrayViewMut1<'_, f32>,
+        i: usize,
+        values: impl Iterator<Item = f64>,
+    ) -> Result<(), NpyError> {
+        for (j, (slot, value)) in dst.iter_mut().zip(values).enumerate() {
+            *slot = narrow(value).ok_or_else(|| NpyError::NotRepresentable {
+                path: self.path.clone(),
+                index: vec![i, j],
+                value,
+            })?;
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Rows `first..first + count` of a file that cannot be viewed (another byte order, or
+    /// misaligned) as f64, decoded by ndarray-npy: in C order one contiguous run; in Fortran order
+    /// (one row only) each element lies in another column, so one run per element.
+    fn decode_rows(&self, first: usize, count: usize) -> Result<Vec<f64>, NpyError> {
+        let size = self.header.dtype.itemsize();
+        let run = |start: usize, len: usize| -> Result<Vec<f64>, NpyError> {
+            let bytes = &self.data()[start * size..][..len * size];
+            Ok(match self.header.dtype {
+                Dtype::F32 => decode::<f32>(&self.path, &self.descr, bytes)?
+                    .into_iter()
+                    .map(f64::from)
+                    .collect(),
+                _ => decode::<f64>(&self.path, &self.descr, bytes)?,
+            })
+        };
+        if !self.header.fortran_order {
+            return run(first * self.cols, count * self.cols);
+        }
+        (0..self.cols)
+            .map(|j| Ok(run(j * self.rows + first, 1)?[0]))
+            .collect()
     }
 }

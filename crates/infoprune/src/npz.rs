@@ -354,7 +354,7 @@ fn format_string(path: &Path, bytes: &[u8]) -> Result<String, NpyError> {
     npy::check_data_bytes(path, expected as u64, data.len() as u64)?;
     let text: String = match unicode {
         None => String::from_utf8_lossy(data).into_owned(),
-        Some(descr) => npy::decode::<u32>(path, descr, data)?
+        Some(descr) => npy::decode::<u32>(path, &npy::descr_value(descr), data)?
             .into_iter()
             .map(|c| char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER))
             .collect(),
