@@ -11,13 +11,14 @@
 //! writer leaves out NumPy's spare spaces for the growth axis), and replace their target
 //! atomically (see [`write_atomic`]).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array, Array2, Array3, ArrayView2, Dimension, Ix2, Ix3, ShapeBuilder};
-use ndarray_npy::ReadableElement;
+use ndarray_npy::{ReadableElement, ViewElement};
 use py_literal::Value as PyValue;
 
 /// The first six bytes of every `.npy` file.
@@ -938,6 +939,20 @@ pub(crate) fn decode<T: ReadableElement>(
         .map_err(|e| bad_header(path, format!("the data does not match the header: {e}")))
 }
 
+/// The elements of `data` as [`decode`] gives them, but viewed in place where ndarray-npy allows
+/// (this machine's byte order, aligned), so a large file is not held twice while it is converted.
+fn elements<'d, T: ReadableElement + ViewElement + Clone>(
+    path: &Path,
+    header: &Header,
+    data: &'d [u8],
+) -> Result<Cow<'d, [T]>, NpyError> {
+    let descr = descr_value(&header.descr());
+    match T::bytes_as_slice(data, &descr, data.len() / std::mem::size_of::<T>()) {
+        Ok(values) => Ok(Cow::Borrowed(values)),
+        Err(_) => decode(path, &descr, data).map(Cow::Owned),
+    }
+}
+
 /// A dtype string as ndarray-npy takes it.
 pub(crate) fn descr_value(descr: &str) -> PyValue {
     PyValue::String(descr.into())
@@ -970,11 +985,11 @@ fn unravel(mut flat: usize, shape: &[usize], fortran_order: bool) -> Vec<usize> 
 /// [`NpyError::UnsupportedDtype`] error.
 pub(crate) fn float_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<f32>, NpyError> {
     match header.dtype {
-        Dtype::F32 => decode(path, &descr_value(&header.descr()), data),
-        Dtype::F64 => decode::<f64>(path, &descr_value(&header.descr()), data)?
-            .into_iter()
+        Dtype::F32 => elements(path, header, data).map(Cow::into_owned),
+        Dtype::F64 => elements::<f64>(path, header, data)?
+            .iter()
             .enumerate()
-            .map(|(i, value)| {
+            .map(|(i, &value)| {
                 narrow(value).ok_or_else(|| NpyError::NotRepresentable {
                     path: path.to_path_buf(),
                     index: unravel(i, &header.shape, header.fortran_order),
@@ -989,14 +1004,14 @@ pub(crate) fn float_data(path: &Path, header: &Header, data: &[u8]) -> Result<Ve
 /// The values of an integer or bool array (any shape) as `i64`, in storage order; a float dtype is
 /// an [`NpyError::UnsupportedDtype`] error.
 pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<i64>, NpyError> {
-    fn widen<T: ReadableElement + Into<i64>>(
+    fn widen<T: ReadableElement + ViewElement + Copy + Into<i64>>(
         path: &Path,
         header: &Header,
         data: &[u8],
     ) -> Result<Vec<i64>, NpyError> {
-        Ok(decode::<T>(path, &descr_value(&header.descr()), data)?
-            .into_iter()
-            .map(Into::into)
+        Ok(elements::<T>(path, header, data)?
+            .iter()
+            .map(|&v| v.into())
             .collect())
     }
     match header.dtype {
@@ -1007,10 +1022,10 @@ pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<
         Dtype::U8 => widen::<u8>(path, header, data),
         Dtype::U16 => widen::<u16>(path, header, data),
         Dtype::U32 => widen::<u32>(path, header, data),
-        Dtype::U64 => decode::<u64>(path, &descr_value(&header.descr()), data)?
-            .into_iter()
+        Dtype::U64 => elements::<u64>(path, header, data)?
+            .iter()
             .enumerate()
-            .map(|(index, value)| {
+            .map(|(index, &value)| {
                 i64::try_from(value).map_err(|_| NpyError::IntOutOfRange {
                     path: path.to_path_buf(),
                     index,
@@ -1019,10 +1034,7 @@ pub(crate) fn int_data(path: &Path, header: &Header, data: &[u8]) -> Result<Vec<
             })
             .collect(),
         // Any non-zero byte is true, as NumPy reads it (ndarray-npy refuses all but 0 and 1).
-        Dtype::Bool => Ok(decode::<u8>(path, &descr_value("|u1"), data)?
-            .into_iter()
-            .map(|b| i64::from(b != 0))
-            .collect()),
+        Dtype::Bool => Ok(data.iter().map(|&b| i64::from(b != 0)).collect()),
         Dtype::F32 | Dtype::F64 => Err(unsupported(path, &header.descr(), INT_DTYPES)),
     }
 }
