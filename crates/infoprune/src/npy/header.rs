@@ -1,6 +1,11 @@
 //! The `.npy` header: the fixed prefix (magic, version, length), then the dict, whose text
 //! `py_literal` parses into Python values that are checked here key by key, and the dtype string.
 //! Every fault is an [`NpyError`] naming the file, what was expected and what was found.
+//!
+//! Why not the crates' own header readers: ndarray-npy keeps its parser private and npyz's answers
+//! in `io::Error` strings; both allocate the length a header claims before checking it, neither
+//! reads Python 2 era headers (`u'<f4'`, `(3L,)`) that NumPy still loads, and neither refuses a
+//! key given twice (npyz also ignores unknown keys, ndarray-npy refuses a list as the shape).
 
 use super::{bad_header, byte_len, Dtype, Endian, Header, NpyError};
 use py_literal::Value as PyValue;
