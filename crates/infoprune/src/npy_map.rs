@@ -2,16 +2,24 @@
 //! only the rows a partition needs are gathered (and converted to f32), so memory stays bounded by
 //! the batch being solved, not by n.
 
-use crate::npy::{read_header, Dtype, Endian, Header, NpyError};
+use crate::npy::{decode, descr_value, narrow, read_header, Dtype, Header, NpyError};
 use memmap2::Mmap;
-use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, CowArray, Ix2, ShapeBuilder};
+use ndarray_npy::ViewElement;
+use py_literal::Value as PyValue;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+
+/// Most consecutive rows decoded in one piece when the file cannot be viewed in place, which
+/// bounds the temporary f64 buffer.
+const RUN_ROWS: usize = 1024;
 
 /// A 2-D float32 or float64 `.npy`, memory-mapped.
 pub struct MappedMatrix {
     path: PathBuf,
     header: Header,
+    /// The dtype string as ndarray-npy takes it.
+    descr: PyValue,
     map: Mmap,
     rows: usize,
     cols: usize,
@@ -87,6 +95,7 @@ impl MappedMatrix {
         }
         Ok(Self {
             path: path.to_path_buf(),
+            descr: descr_value(&header.descr()),
             header,
             map,
             rows,
@@ -109,18 +118,25 @@ impl MappedMatrix {
         self.cols
     }
 
-    /// A zero-copy view when the file holds little-endian float32 in C order, suitably aligned.
+    /// The data bytes, exactly as many as the header calls for.
+    fn data(&self) -> &[u8] {
+        let len = self.rows * self.cols * self.header.dtype.itemsize();
+        &self.map[self.header.data_offset..][..len]
+    }
+
+    /// The data viewed in place as `T` in its own layout, where ndarray-npy finds it in this
+    /// machine's byte order and suitably aligned (as NumPy's files are, once mapped).
+    fn view_as<T: ViewElement>(&self) -> Option<ArrayView2<'_, T>> {
+        let values = T::bytes_as_slice(self.data(), &self.descr, self.rows * self.cols).ok()?;
+        let shape = (self.rows, self.cols).set_f(self.header.fortran_order);
+        ArrayView2::from_shape(shape, values).ok()
+    }
+
+    /// A zero-copy view when the file holds float32 in C order, in this machine's byte order and
+    /// suitably aligned.
     pub fn view(&self) -> Option<ArrayView2<'_, f32>> {
-        if self.header.dtype != Dtype::F32
-            || self.header.endian != Endian::Little
-            || self.header.fortran_order
-            || !cfg!(target_endian = "little")
-        {
-            return None;
-        }
-        let bytes = &self.map[self.header.data_offset..][..self.rows * self.cols * 4];
-        let floats: &[f32] = bytemuck::try_cast_slice(bytes).ok()?;
-        ArrayView2::from_shape((self.rows, self.cols), floats).ok()
+        let c_f32 = self.header.dtype == Dtype::F32 && !self.header.fortran_order;
+        c_f32.then(|| self.view_as()).flatten()
     }
 
     /// Every row as f32: the file viewed in place where [`MappedMatrix::view`] allows, else all rows
@@ -132,120 +148,86 @@ impl MappedMatrix {
         })
     }
 
-    /// Element `(i, j)` as f64, whatever the file's dtype, byte order and layout.
-    fn element(&self, i: usize, j: usize) -> f64 {
-        let size = self.header.dtype.itemsize();
-        let flat = if self.header.fortran_order {
-            j * self.rows + i
-        } else {
-            i * self.cols + j
-        };
-        let at = self.header.data_offset + flat * size;
-        let raw = &self.map[at..at + size];
-        let big = self.header.endian == Endian::Big;
-        match self.header.dtype {
-            Dtype::F32 => {
-                let b: [u8; 4] = raw.try_into().expect("4 bytes");
-                (if big {
-                    f32::from_be_bytes(b)
-                } else {
-                    f32::from_le_bytes(b)
-                }) as f64
-            }
-            _ => {
-                let b: [u8; 8] = raw.try_into().expect("8 bytes");
-                if big {
-                    f64::from_be_bytes(b)
-                } else {
-                    f64::from_le_bytes(b)
-                }
-            }
-        }
-    }
-
     /// The given rows as an f32 matrix (in the order given). A finite float64 value outside the
     /// float32 range is an error naming its position; NaN and infinities pass through so the
     /// caller reports them with their index.
     pub fn gather(&self, rows: &[usize]) -> Result<Array2<f32>, NpyError> {
         if let Some(view) = self.view() {
-            return Ok(view.select(ndarray::Axis(0), rows));
+            return Ok(view.select(Axis(0), rows));
         }
+        let (f32s, f64s) = match self.header.dtype {
+            Dtype::F32 => (self.view_as::<f32>(), None),
+            _ => (None, self.view_as::<f64>()),
+        };
         let mut out = Array2::<f32>::zeros((rows.len(), self.cols));
-        for (r, &i) in rows.iter().enumerate() {
-            for j in 0..self.cols {
-                let v = self.element(i, j);
-                let f = v as f32;
-                if v.is_finite() && !f.is_finite() {
-                    return Err(NpyError::NotRepresentable {
-                        path: self.path.clone(),
-                        index: vec![i, j],
-                        value: v,
-                    });
+        let mut r = 0;
+        while r < rows.len() && self.cols > 0 {
+            let i = rows[r];
+            r += match (&f32s, &f64s) {
+                (Some(view), _) => {
+                    let values = view.row(i).into_iter().map(|&v| v.into());
+                    self.narrow_into(out.row_mut(r), i, values).map(|()| 1)?
                 }
-                out[[r, j]] = f;
-            }
+                (_, Some(view)) => {
+                    let values = view.row(i).into_iter().copied();
+                    self.narrow_into(out.row_mut(r), i, values).map(|()| 1)?
+                }
+                _ => {
+                    // Decoded a run of consecutive rows at a time (in C order they are contiguous).
+                    let run = match self.header.fortran_order {
+                        true => 1,
+                        false => (rows[r..].iter().zip(i..).take(RUN_ROWS))
+                            .take_while(|(a, b)| **a == *b)
+                            .count(),
+                    };
+                    let values = self.decode_rows(i, run)?;
+                    for (k, row) in values.chunks(self.cols).enumerate() {
+                        self.narrow_into(out.row_mut(r + k), i + k, row.iter().copied())?;
+                    }
+                    run
+                }
+            };
         }
         Ok(out)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::npy::{write_f32_matrix, write_f64_matrix, Overwrite};
-
-    #[test]
-    fn maps_f32_zero_copy_and_f64_by_gathering() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = Array2::from_shape_fn((7, 3), |(i, j)| (i * 10 + j) as f32);
-        let p32 = dir.path().join("e32.npy");
-        write_f32_matrix(&p32, e.view(), Overwrite::Refuse).unwrap();
-        let m = MappedMatrix::open(&p32).unwrap();
-        assert_eq!((m.nrows(), m.ncols()), (7, 3));
-        assert_eq!(m.view().unwrap(), e.view());
-        let whole = m.whole().unwrap();
-        assert!(whole.is_view(), "float32 is viewed in place");
-        assert_eq!(whole, e);
-        assert_eq!(
-            m.gather(&[6, 0]).unwrap().row(0).to_vec(),
-            vec![60.0, 61.0, 62.0]
-        );
-
-        let p64 = dir.path().join("e64.npy");
-        write_f64_matrix(&p64, e.mapv(|v| v as f64).view(), Overwrite::Refuse).unwrap();
-        let m = MappedMatrix::open(&p64).unwrap();
-        assert!(m.view().is_none());
-        let whole = m.whole().unwrap();
-        assert!(!whole.is_view(), "float64 is gathered");
-        assert_eq!(whole, e);
-        assert_eq!(
-            m.gather(&[2, 5]).unwrap(),
-            e.select(ndarray::Axis(0), &[2, 5])
-        );
-
-        let big = dir.path().join("big.npy");
-        let mut b = Array2::<f64>::zeros((2, 2));
-        b[[1, 0]] = 1e300;
-        write_f64_matrix(&big, b.view(), Overwrite::Refuse).unwrap();
-        let err = MappedMatrix::open(&big)
-            .unwrap()
-            .gather(&[0, 1])
-            .unwrap_err();
-        assert!(err.to_string().contains("1e300"), "{err}");
+    /// Row `i`'s `values` into `dst` as f32, refusing a finite value outside the f32 range.
+    fn narrow_into(
+        &self,
+        mut dst: ArrayViewMut1<'_, f32>,
+        i: usize,
+        values: impl Iterator<Item = f64>,
+    ) -> Result<(), NpyError> {
+        for (j, (slot, value)) in dst.iter_mut().zip(values).enumerate() {
+            *slot = narrow(value).ok_or_else(|| NpyError::NotRepresentable {
+                path: self.path.clone(),
+                index: vec![i, j],
+                value,
+            })?;
+        }
+        Ok(())
     }
 
-    #[test]
-    fn rejects_what_it_cannot_map() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v.npy");
-        crate::npy::write_f32_vector(&p, &[1.0, 2.0], Overwrite::Refuse).unwrap();
-        assert!(MappedMatrix::open(&p)
-            .unwrap_err()
-            .to_string()
-            .contains("2-D"));
-        let p = dir.path().join("i.npy");
-        crate::npy::write_i64_vector(&p, &[1, 2], Overwrite::Refuse).unwrap();
-        assert!(MappedMatrix::open(&p).is_err());
-        assert!(MappedMatrix::open(&dir.path().join("missing.npy")).is_err());
+    /// Rows `first..first + count` of a file that cannot be viewed (another byte order, or
+    /// misaligned) as f64, decoded by ndarray-npy: in C order one contiguous run; in Fortran order
+    /// (one row only) each element lies in another column, so one run per element.
+    fn decode_rows(&self, first: usize, count: usize) -> Result<Vec<f64>, NpyError> {
+        let size = self.header.dtype.itemsize();
+        let run = |start: usize, len: usize| -> Result<Vec<f64>, NpyError> {
+            let bytes = &self.data()[start * size..][..len * size];
+            Ok(match self.header.dtype {
+                Dtype::F32 => decode::<f32>(&self.path, &self.descr, bytes)?
+                    .into_iter()
+                    .map(f64::from)
+                    .collect(),
+                _ => decode::<f64>(&self.path, &self.descr, bytes)?,
+            })
+        };
+        if !self.header.fortran_order {
+            return run(first * self.cols, count * self.cols);
+        }
+        (0..self.cols)
+            .map(|j| Ok(run(j * self.rows + first, 1)?[0]))
+            .collect()
     }
 }
