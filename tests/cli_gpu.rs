@@ -16,6 +16,7 @@ fn main() -> std::process::ExitCode {
         select_reports_gpu_counters_and_null_on_the_cpu,
         tokens_report_carries_gpu_counters_and_the_same_masks,
         graph_report_carries_the_search_and_gpu_counters,
+        partitioned_run_on_the_gpu_equals_solving_each_partition_alone,
     ])
 }
 
@@ -182,5 +183,14 @@ fn graph_report_carries_the_search_and_gpu_counters() -> Outcome {
     assert_eq!(gpu["gpu"]["readbacks"], 1, "{gpu}");
     let (a, b) = (gpu["nnz"].as_u64().unwrap(), cpu["nnz"].as_u64().unwrap());
     assert!(a.abs_diff(b) * 100 <= b, "nnz {a} vs {b}");
+    Ok(())
+}
+
+/// The pipeline's partitioned run on the GPU backend: the same as each partition solved alone on
+/// it (the CPU half of this check is in `tests/pipeline.rs`).
+fn partitioned_run_on_the_gpu_equals_solving_each_partition_alone() -> Outcome {
+    let gpu = infoprune_wgpu::GpuBackend::new(&infoprune_wgpu::AdapterChoice::any())
+        .map_err(no_adapter)?;
+    assert_partitioned_run_equals_each_partition_alone(std::sync::Arc::new(gpu));
     Ok(())
 }

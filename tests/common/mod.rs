@@ -2,11 +2,18 @@
 #![allow(dead_code)]
 
 use infoprune::npy::{self, Overwrite};
+use infoprune::partition::{partition, partition_budgets, PartitionConfig, PartitionMethod};
+use infoprune::pipeline::{Embeddings, Pruner, PrunerConfig, SampleInputs};
+use infoprune_core::backend::Backend;
+use infoprune_core::importance::Representativeness;
+use infoprune_core::progress::Silent;
+use infoprune_core::select::{SelectConfig, Selector};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
 
 pub fn infoprune(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_infoprune"))
@@ -106,5 +113,66 @@ pub fn assert_refused(o: &Output, needles: &[&str]) {
     assert!(!msg.contains("panicked"), "{msg}");
     for needle in needles {
         assert!(msg.contains(needle), "expected '{needle}' in: {msg}");
+    }
+}
+
+/// Asserts that a partitioned run on `backend` equals solving every partition alone (same
+/// budgets, same indices, f summing), as `tests/pipeline.rs` (CPU) and `tests/cli_gpu.rs` (GPU)
+/// check it.
+pub fn assert_partitioned_run_equals_each_partition_alone(backend: Arc<dyn Backend>) {
+    let n = 3000;
+    let e = clustered(n, 8, 21);
+    let scores: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32).collect();
+    let k = 300;
+    let part = PartitionConfig {
+        method: PartitionMethod::Random,
+        max_size: 700,
+        seed: 5,
+        ..PartitionConfig::default()
+    };
+    let rows: Vec<usize> = (0..n).collect();
+    let partitions = partition(&rows, None, None, &part).unwrap();
+    let budgets = partition_budgets(&partitions, k).unwrap();
+    assert!(partitions.len() >= 5);
+    {
+        let config = PrunerConfig {
+            select: SelectConfig::new(k),
+            partition: part.clone(),
+            class_quota: false,
+            quota_classes: Vec::new(),
+        };
+        let pruned = Pruner::new(config)
+            .backend(backend.clone())
+            .run(
+                Embeddings::View(e.view()),
+                SampleInputs {
+                    scores: Some(&scores),
+                    ..SampleInputs::default()
+                },
+                &Silent,
+            )
+            .unwrap();
+        assert_eq!(pruned.indices.len(), k);
+        let mut alone = Vec::new();
+        let mut f_total = 0.0;
+        for (p, rows) in partitions.iter().enumerate() {
+            let sub = e.select(ndarray::Axis(0), rows);
+            let s: Vec<f32> = rows.iter().map(|&i| scores[i]).collect();
+            let config = SelectConfig::new(budgets[p])
+                .representativeness(Representativeness::Fixed(1.0 - k as f64 / n as f64));
+            let sel = Selector::with_backend(config, backend.clone())
+                .unwrap()
+                .run(sub.view(), Some(&s), None)
+                .unwrap();
+            f_total += sel.objective;
+            alone.extend(sel.indices.iter().map(|&i| rows[i]));
+        }
+        alone.sort_unstable();
+        assert_eq!(pruned.indices, alone, "{}", backend.name());
+        assert!((pruned.objective - f_total).abs() <= 1e-9 * f_total.abs().max(1.0));
+        for (p, stats) in pruned.partitions.iter().enumerate() {
+            assert_eq!(stats.k, budgets[p]);
+            assert_eq!(stats.size, partitions[p].len());
+        }
     }
 }
