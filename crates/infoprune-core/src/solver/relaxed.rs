@@ -7,9 +7,10 @@
 //! ascent has no such guarantee, so the safeguard is what makes "f never decreases" true for both.
 //! The `K x` it needs is the one the next gradient uses anyway.
 
+use super::config::{Algorithm, SolverConfig};
 use super::operator::SimilarityOperator;
-use super::{Algorithm, Problem, SolverConfig};
 use crate::objective::{gradient, relaxed_objective};
+use crate::problem::Problem;
 use crate::progress::{Progress, Stage};
 use crate::projection::{capped_simplex_kl_projection, capped_simplex_projection};
 use crate::reduce;

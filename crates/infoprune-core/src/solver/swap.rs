@@ -11,7 +11,7 @@
 //! cap ([`SolverParams::swap_rounds`](super::SolverParams::swap_rounds)) only guards against
 //! pathological instances (**ours**; SPEC §1.1 had a fixed 5 rounds).
 
-use super::Problem;
+use crate::problem::Problem;
 use crate::progress::{Progress, Stage};
 use rayon::prelude::*;
 
