@@ -67,7 +67,7 @@ impl SolverConfig {
                     converged: relaxed.converged,
                     relaxed_trace: relaxed.trace,
                     rounded_objective,
-                    swaps: swaps.swaps,
+                    swaps,
                     timings,
                 };
                 self.keep_the_better_of_greedy(problem, &mut result, progress);
@@ -100,7 +100,7 @@ impl SolverConfig {
         if objective > result.objective {
             result.indices = indices;
             result.objective = objective;
-            result.swaps = refined.swaps;
+            result.swaps = refined;
             true
         } else {
             false

@@ -39,8 +39,6 @@ pub struct RelaxedOutcome {
     pub converged: bool,
     /// Relaxed `f` after each accepted step.
     pub trace: Vec<f64>,
-    /// The step size in use at the end.
-    pub step_size: f64,
 }
 
 /// Lipschitz constant of `∇f`: `L = 2α‖K‖₂`, floored.
@@ -71,7 +69,6 @@ pub fn maximize(
             iterations: 0,
             converged: true,
             trace: Vec::new(),
-            step_size: 0.0,
         };
     }
     let similarity = SimilarityOperator::for_graph(problem.similarity());
@@ -139,7 +136,6 @@ pub fn maximize(
         iterations: trace.len(),
         converged,
         trace,
-        step_size: eta,
     }
 }
 
