@@ -8,13 +8,14 @@
 //! every module it passes through that way and on the module that defines the item: importing
 //! `crate::solver::Problem` depends on `solver` and on `solver::problem`. Walking down to a child
 //! (`crate::solver::relaxed::maximize`) is not an import of the parent. Declaring `mod child;` is not
-//! an edge; inline modules (`mod tests { … }`) are modules of their own. The check fails on any cycle and prints it with the path behind each edge.
+//! an edge; inline modules (`mod tests { … }`) are modules of their own. The check fails on any
+//! cycle and prints it with the path behind each edge.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
 
 /// Crates whose module graph must be acyclic.
@@ -251,9 +252,7 @@ fn token_paths(tokens: TokenStream, out: &mut Vec<Vec<String>>) {
     while i < tokens.len() {
         match &tokens[i] {
             TokenTree::Group(g) => {
-                if g.delimiter() != Delimiter::None || !g.stream().is_empty() {
-                    token_paths(g.stream(), out);
-                }
+                token_paths(g.stream(), out);
                 i += 1;
             }
             TokenTree::Ident(first) => {

@@ -41,7 +41,7 @@ impl IvfIndex {
     /// its `nprobe` nearest lists.
     ///
     /// # Errors
-    /// As [`crate::knn::validate_embeddings`], and [`CoreError::InvalidParameter`] when the
+    /// As [`crate::knn::validate_embeddings`], and [`CoreError::InvalidParameter`](crate::error::CoreError::InvalidParameter) when the
     /// settings do not fit `n` (see [`IvfParams::resolve`]).
     pub fn build(embeddings: ArrayView2<f32>, settings: &IvfSettings) -> Result<Self> {
         validate_embeddings(embeddings)?;

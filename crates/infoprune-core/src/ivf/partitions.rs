@@ -79,7 +79,7 @@ pub fn group_lists(index: &IvfIndex, max_size: usize) -> Result<Vec<Vec<std::ops
 }
 
 /// The IVF neighbour lists of the rows at `ranges` (one partition of [`group_lists`]) restricted
-/// to the partition: neighbours are searched among each row's probed lists as in [`ivf_lists`],
+/// to the partition: neighbours are searched among each row's probed lists as in [`ivf_lists`](super::search::ivf_lists),
 /// then those outside the partition are dropped and counted. `local[row]` is each row's index
 /// inside its partition and `part[row]` its partition, `id` this one's. Returns the lists in
 /// local order (rows of the partition ascending) with local column indices, and the number of
