@@ -15,11 +15,12 @@
 //! - [`knn`]: the exact kNN graph built from embeddings; [`ivf`]: the inverted-file (IVF) kNN graph
 //!   for millions of rows, and the search choice (exact, IVF, auto).
 //! - [`importance`]: score normalisation, representativeness, the noise cutoff and the default `α`.
+//! - [`problem`]: one validated instance (scores, similarity, budget, weight).
 //! - [`objective`]: `f(S)` and the relaxed `f(x)`.
 //! - [`projection`]: projection onto the capped simplex.
 //! - [`solver`]: projected gradient, mirror ascent, lazy greedy, rounding and swap refinement.
 //! - [`baselines`]: seeded random and top-k selection.
-//! - [`backend`]: the `Backend` trait, batches of problems, the CPU backend and the conformance suite.
+//! - [`backend`]: the `Backend` trait, batches of problems and the CPU backend.
 //! - [`scores`]: importance scores from training dynamics (EL2N, entropy, margin, loss, forgetting,
 //!   AUM, GraNd); [`sim`]: separability, integrity and multi-model certainty (SIM).
 //! - [`sampling`]: SIMS importance sampling on any score; [`selectors`]: CCS, Moderate and D2;
@@ -27,6 +28,11 @@
 //! - [`tokens`]: token-level selection inside every sample (many tiny problems, batched).
 //! - [`select`]: the whole single-problem pipeline, from embeddings to selected indices.
 //! - [`memory`]: the peak-memory estimate a run checks before it allocates.
+//!
+//! The `testing` feature adds what this workspace's own tests, benches and fuzz targets share and
+//! the library's users do not need: the backend conformance suite (`backend::conformance` and
+//! `backend_conformance_tests!`), the fuzz entry points (`fuzzing`) and seeded test instances
+//! (`testing`).
 //!
 //! ```
 //! use infoprune_core::{select::{SelectConfig, Selector}, Method};
@@ -46,13 +52,14 @@ pub mod budget;
 pub mod csr;
 pub mod error;
 pub mod fraction;
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod fuzzing;
 pub mod importance;
 pub mod ivf;
 pub mod knn;
 pub mod memory;
 pub mod objective;
+pub mod problem;
 pub mod progress;
 pub mod projection;
 pub mod reduce;
@@ -66,9 +73,10 @@ pub mod solver;
 pub mod timing;
 pub mod tokens;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use csr::CsrSimilarity;
 pub use error::{CoreError, Result};
-pub use solver::{Method, Problem, RelaxedSolver, SolveResult, SolverConfig};
+pub use problem::Problem;
+pub use solver::{Method, RelaxedSolver, SolveResult, SolverConfig};

@@ -3,8 +3,8 @@
 
 use crate::csr::CsrSimilarity;
 use crate::error::{CoreError, Result};
+use crate::problem::Problem;
 use crate::reduce;
-use crate::solver::Problem;
 
 /// `f(S)` for the set `S` given by `indices`, computed in `f64` the same way for every solver so that
 /// their results are comparable. Indices must be distinct and `< n`.

@@ -1,4 +1,4 @@
-//! Instances shared by the unit tests.
+//! Seeded test instances shared by this crate's unit and integration tests (`testing` feature).
 
 use crate::backend::conformance::random_graph;
 use crate::csr::CsrSimilarity;

@@ -2,21 +2,12 @@
 //! set is 1-swap optimal (checked by trying every swap), the refinement never lowers `f`, and the
 //! answer is the same on any number of threads.
 
-use infoprune_core::backend::conformance::{clustered_problem, random_graph, random_problem};
-use infoprune_core::csr::CsrSimilarity;
+use infoprune_core::backend::conformance::{clustered_problem, random_problem};
 use infoprune_core::objective::objective;
 use infoprune_core::progress::Silent;
 use infoprune_core::solver::swap::swap_refinement;
 use infoprune_core::solver::{rounding, Algorithm, Problem, SolverConfig, SolverParams};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
-/// Scores uniform in [0, 1) and a random symmetric graph with about `2·degree` entries per row.
-fn random_instance(n: usize, degree: usize, seed: u64) -> (Vec<f32>, CsrSimilarity) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let scores: Vec<f32> = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
-    (scores, random_graph(n, degree, seed ^ 0x9e37_79b9))
-}
+use infoprune_core::testing::random_instance;
 
 fn greedy_f(p: &Problem) -> f64 {
     SolverParams::new(Algorithm::LazyGreedy)

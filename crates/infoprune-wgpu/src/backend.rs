@@ -106,7 +106,7 @@ impl GpuBackend {
                 limit: u64::from(have),
             });
         }
-        let kernels = Kernels::new(&ctx);
+        let kernels = Kernels::new(&ctx.device);
         ctx.take_error()?;
         Ok(Self { ctx, kernels })
     }

@@ -93,7 +93,7 @@ pub struct GpuContext {
     errors: Arc<Mutex<Vec<GpuError>>>,
     pub(crate) counters: Arc<Counters>,
     /// The kNN pipeline, compiled on first use and then reused for every call on this device.
-    pub(crate) knn_kernel: OnceLock<crate::knn::KnnKernel>,
+    pub(crate) knn_kernel: OnceLock<crate::kernels::KnnKernel>,
 }
 
 impl std::fmt::Debug for GpuContext {

@@ -1,8 +1,8 @@
-//! The compute pipelines, built once per device. Every kernel file is prefixed with
-//! `shaders/common.wgsl` (bindings, per-problem state, reductions), so all pipelines share one
-//! bind-group layout and one set of buffers.
-
-use crate::context::GpuContext;
+//! The compute pipelines, built once per device. Every solver kernel file is prefixed with
+//! `shaders/common.wgsl` (bindings, per-problem state, reductions), so those pipelines share one
+//! bind-group layout and one set of buffers; the kNN search ([`KnnKernel`], `shaders/knn.wgsl`) has
+//! its own. Compiling takes only the device, so the context can cache a pipeline without
+//! depending on the code that runs it.
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const SPMV: &str = include_str!("../../../shaders/spmv.wgsl");
@@ -144,9 +144,8 @@ pub fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntr
 }
 
 impl Kernels {
-    /// Compiles every kernel for `ctx`'s device.
-    pub fn new(ctx: &GpuContext) -> Self {
-        let device = &ctx.device;
+    /// Compiles every solver kernel for `device`.
+    pub fn new(device: &wgpu::Device) -> Self {
         let storage_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("infoprune storage"),
             entries: &[
@@ -241,5 +240,58 @@ impl Kernels {
             storage_layout,
             params_layout,
         }
+    }
+}
+
+/// Bytes of `Params` in `knn.wgsl`.
+pub const KNN_PARAMS_BYTES: u64 = 32;
+
+/// The kNN pipeline and its bind-group layout, compiled once per device (see
+/// `GpuContext::knn_kernel`): the exact kNN search of `knn.rs`, with its own layout.
+pub(crate) struct KnnKernel {
+    pub layout: wgpu::BindGroupLayout,
+    pub pipeline: wgpu::ComputePipeline,
+}
+
+impl KnnKernel {
+    pub fn new(device: &wgpu::Device) -> Self {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("infoprune knn"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/knn.wgsl").into()),
+        });
+        let storage = storage_entry;
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("infoprune knn"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        // One Params per candidate block, selected per dispatch.
+                        has_dynamic_offset: true,
+                        min_binding_size: wgpu::BufferSize::new(KNN_PARAMS_BYTES),
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, false),
+                storage(3, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("infoprune knn"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("infoprune knn"),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        Self { layout, pipeline }
     }
 }

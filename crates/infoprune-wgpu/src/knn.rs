@@ -22,6 +22,7 @@ use ndarray::ArrayView2;
 
 use crate::context::GpuContext;
 use crate::error::GpuError;
+use crate::kernels::{KnnKernel, KNN_PARAMS_BYTES as PARAMS_BYTES};
 
 /// The largest `m` the kernel handles. Each invocation keeps its row's top-`m` similarities and
 /// indices in private arrays (registers, or spilled local memory); beyond 32 entries the register
@@ -58,59 +59,6 @@ const MACS_PER_ROW_PER_DISPATCH: usize = 1 << 17;
 
 /// The largest candidate block (128 tiles), reached for `d ≤ 32`.
 const MAX_BLOCK: usize = MACS_PER_ROW_PER_DISPATCH / TILE;
-
-/// Bytes of `Params` in `knn.wgsl`.
-const PARAMS_BYTES: u64 = 32;
-
-/// The kNN pipeline and its bind-group layout, compiled once per device (see
-/// `GpuContext::knn_kernel`).
-pub(crate) struct KnnKernel {
-    layout: wgpu::BindGroupLayout,
-    pipeline: wgpu::ComputePipeline,
-}
-
-impl KnnKernel {
-    fn new(device: &wgpu::Device) -> Self {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("infoprune knn"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/knn.wgsl").into()),
-        });
-        let storage = crate::kernels::storage_entry;
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("infoprune knn"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        // One Params per candidate block, selected per dispatch.
-                        has_dynamic_offset: true,
-                        min_binding_size: wgpu::BufferSize::new(PARAMS_BYTES),
-                    },
-                    count: None,
-                },
-                storage(1, true),
-                storage(2, false),
-                storage(3, false),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("infoprune knn"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("infoprune knn"),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        Self { layout, pipeline }
-    }
-}
 
 /// The device's kNN kernel, compiled on first use.
 fn kernel(ctx: &GpuContext) -> Result<&KnnKernel, GpuError> {

@@ -2,7 +2,7 @@
 
 use crate::csr::CsrSimilarity;
 use crate::error::Result;
-use crate::solver::Problem;
+use crate::problem::Problem;
 
 /// One problem of a batch, owning its data (a partition, or one sample's tokens).
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,7 @@
 //! The CPU backend: the reference implementation, rayon-parallel over the problems of a batch.
 
-use super::{
-    validate_segments, validate_spmm, validate_top_k, Backend, BackendLimits, ProblemBatch,
-};
+use super::batch::ProblemBatch;
+use super::contract::{validate_segments, validate_spmm, validate_top_k, Backend, BackendLimits};
 use crate::csr::CsrSimilarity;
 use crate::error::Result;
 use crate::knn::{knn_graph, KnnConfig};

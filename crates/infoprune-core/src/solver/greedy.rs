@@ -6,7 +6,7 @@
 //! maximum, and the result equals [`naive_greedy`]'s exactly: both compute each gain with the same
 //! arithmetic, accumulated in the same (selection) order.
 
-use super::Problem;
+use crate::problem::Problem;
 use crate::progress::{Progress, Stage};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

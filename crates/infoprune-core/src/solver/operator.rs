@@ -22,10 +22,13 @@ const PARALLEL_MIN_ENTRIES: usize = 1 << 20;
 
 /// Accumulator lanes of a dense row product. Lane `l` sums the products at positions `≡ l (mod
 /// LANES)` in order, each a separate multiply then add (never a fused multiply-add), and the lanes
-/// are combined in one fixed tree: the SSE, AVX and portable kernels all give the same bits, so
-/// results never depend on the machine. 32 lanes are eight SSE or four AVX accumulators, enough
-/// independent adds to hide the add latency.
+/// are combined in one fixed tree. Every kernel of [`dense_rows`] follows that order, so results
+/// never depend on the machine. 32 lanes are eight SSE or four AVX registers, enough independent
+/// adds to hide the add latency.
 const LANES: usize = 32;
+
+/// Lanes per group: one AVX register.
+const GROUP: usize = 8;
 
 /// `K` as the solver multiplies by it.
 #[derive(Debug)]
@@ -96,113 +99,107 @@ impl<'a> SimilarityOperator<'a> {
     }
 }
 
-/// `y_i = Σ_j rows[i·n + j] x_j` for the `y.len()` rows, `n = x.len()`, on the widest kernel
-/// the CPU has (all give the same bits).
+/// `y_i = Σ_j rows[i·n + j] x_j` for the `y.len()` rows, `n = x.len()`, on the widest instruction
+/// set the CPU has: [`dense_rows_v3`] where it has AVX2 and FMA (x86-64-v3), else
+/// [`dense_rows_portable`], plain Rust the compiler vectorises for the target's baseline (SSE2 on
+/// x86_64). Both follow the order of [`LANES`] with separate multiplies and adds, which round the
+/// same in every instruction set, so they give the same bits (tested).
 fn dense_rows(rows: &[f32], x: &[f32], y: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU supports AVX, checked just above.
-        unsafe { dense_rows_avx(rows, x, y) };
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        dense_rows_v3(simd, rows, x, y);
         return;
     }
-    for (yi, row) in y.iter_mut().zip(rows.chunks_exact(x.len())) {
-        *yi = finish(row, x, lane_sums(row, x));
-    }
+    dense_rows_portable(rows, x, y);
 }
 
-/// [`dense_rows`] compiled for AVX, so that [`lane_sums_avx`] inlines into the row loop.
-///
-/// # Safety
-/// The CPU must support AVX.
+/// The row products on AVX2 registers, through `pulp`'s safe vector types: four registers of
+/// eight lanes, multiplied then added (never fused), combined by the same tree as
+/// [`row_product`]. Explicit vectors keep the tree in registers (a horizontal add), which the
+/// auto-vectorised [`dense_rows_portable`] cannot: compiled for AVX it took about a sixth more
+/// time on a token problem's 196 columns, and the same from about a thousand columns on
+/// (BENCHMARKS.md, "Dense similarity operator").
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn dense_rows_avx(rows: &[f32], x: &[f32], y: &mut [f32]) {
+fn dense_rows_v3(simd: pulp::x86::V3, rows: &[f32], x: &[f32], y: &mut [f32]) {
+    use pulp::f32x8;
+    simd.vectorize(
+        #[inline(always)]
+        || {
+            let (x_groups, x_tail) = pulp::as_arrays::<LANES, f32>(x);
+            for (yi, row) in y.iter_mut().zip(rows.chunks_exact(x.len())) {
+                let (row_groups, row_tail) = pulp::as_arrays::<LANES, f32>(row);
+                let mut lanes = [simd.splat_f32x8(0.0); LANES / GROUP];
+                for (a, b) in row_groups.iter().zip(x_groups) {
+                    let a: [f32x8; LANES / GROUP] = pulp::cast(*a);
+                    let b: [f32x8; LANES / GROUP] = pulp::cast(*b);
+                    for g in 0..LANES / GROUP {
+                        lanes[g] = simd.add_f32x8(lanes[g], simd.mul_f32x8(a[g], b[g]));
+                    }
+                }
+                let [g0, g1, g2, g3] = lanes;
+                let h = simd.add_f32x8(simd.add_f32x8(g0, g2), simd.add_f32x8(g1, g3));
+                let h: [f32; GROUP] = pulp::cast(h);
+                let tail: f32 = row_tail.iter().zip(x_tail).map(|(a, b)| a * b).sum();
+                *yi = last_levels(h, tail);
+            }
+        },
+    )
+}
+
+/// The row products in [`LANES`] fixed lanes, for any target.
+#[inline(always)]
+fn dense_rows_portable(rows: &[f32], x: &[f32], y: &mut [f32]) {
     for (yi, row) in y.iter_mut().zip(rows.chunks_exact(x.len())) {
-        // SAFETY: the caller guarantees AVX.
-        *yi = finish(row, x, unsafe { lane_sums_avx(row, x) });
+        *yi = row_product(row, x);
     }
 }
 
-/// Adds the products past the last whole group of [`LANES`] to the lane sums, in a fixed order.
-fn finish(a: &[f32], b: &[f32], mut lanes: [f32; LANES]) -> f32 {
+/// `Σ_j a_j b_j` in the documented order: the [`LANES`] lane sums over the whole groups of 32, the
+/// lanes by halves (lane `l` plus lane `l + 16`, then `l + 8`, …), then the products past the last
+/// whole group, in order.
+///
+/// The lanes are four groups of eight (one AVX or two SSE registers each), and the first two
+/// levels of the tree add whole groups. `black_box` then hands the compiler the resulting eight
+/// lanes as one value it must store: only as an optimisation barrier, the arithmetic is the same
+/// without it. With it the compiler vectorises the loop a whole register at a time (eight SSE
+/// multiplies and adds per 32 products, as checked in the disassembly of `benches/operator.rs`);
+/// without it the release build shaped the loop after the narrow last levels of the tree and came
+/// out two lanes wide, 3.5× the instructions.
+#[inline(always)]
+fn row_product(a: &[f32], b: &[f32]) -> f32 {
+    let [g0, g1, g2, g3] = lane_sums(a, b);
+    let h = std::hint::black_box(add(add(g0, g2), add(g1, g3)));
     let body = a.len() - a.len() % LANES;
     let tail: f32 = a[body..].iter().zip(&b[body..]).map(|(x, y)| x * y).sum();
-    let mut width = LANES / 2;
-    while width > 0 {
-        for l in 0..width {
-            lanes[l] += lanes[l + width];
-        }
-        width /= 2;
-    }
-    lanes[0] + tail
+    last_levels(h, tail)
 }
 
-/// Per-lane sums of `a ⊙ b` over the whole groups of [`LANES`]: eight SSE accumulators (SSE2 is
-/// part of the x86_64 baseline).
-#[cfg(target_arch = "x86_64")]
-fn lane_sums(a: &[f32], b: &[f32]) -> [f32; LANES] {
-    use std::arch::x86_64::{_mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_setzero_ps, _mm_storeu_ps};
-    const WIDTH: usize = 4;
-    let body = a.len().min(b.len()) / LANES * LANES;
-    let mut out = [0.0f32; LANES];
-    // SAFETY: SSE2 is in the x86_64 baseline; every load reads 4 floats ending at most at `body`,
-    // within both slices; the stores write the 4-float groups of `out`.
-    unsafe {
-        let mut acc = [_mm_setzero_ps(); LANES / WIDTH];
-        for c in (0..body).step_by(LANES) {
-            for (v, lane) in acc.iter_mut().enumerate() {
-                let x = _mm_loadu_ps(a.as_ptr().add(c + v * WIDTH));
-                let y = _mm_loadu_ps(b.as_ptr().add(c + v * WIDTH));
-                *lane = _mm_add_ps(*lane, _mm_mul_ps(x, y));
-            }
-        }
-        for (v, lane) in acc.into_iter().enumerate() {
-            _mm_storeu_ps(out.as_mut_ptr().add(v * WIDTH), lane);
-        }
-    }
-    out
+/// The last three levels of the tree over the eight lanes left after the first two, plus `tail`.
+#[inline(always)]
+fn last_levels(h: [f32; GROUP], tail: f32) -> f32 {
+    let h = [h[0] + h[4], h[1] + h[5], h[2] + h[6], h[3] + h[7]];
+    let h = [h[0] + h[2], h[1] + h[3]];
+    (h[0] + h[1]) + tail
 }
 
-/// Per-lane sums of `a ⊙ b` over the whole groups of [`LANES`]: four AVX accumulators.
-///
-/// # Safety
-/// The CPU must support AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn lane_sums_avx(a: &[f32], b: &[f32]) -> [f32; LANES] {
-    use std::arch::x86_64::{
-        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
-    };
-    const WIDTH: usize = 8;
-    let body = a.len().min(b.len()) / LANES * LANES;
-    let mut out = [0.0f32; LANES];
-    // SAFETY: AVX is guaranteed by the caller; loads and stores stay in bounds as in `lane_sums`.
-    unsafe {
-        let mut acc = [_mm256_setzero_ps(); LANES / WIDTH];
-        for c in (0..body).step_by(LANES) {
-            for (v, lane) in acc.iter_mut().enumerate() {
-                let x = _mm256_loadu_ps(a.as_ptr().add(c + v * WIDTH));
-                let y = _mm256_loadu_ps(b.as_ptr().add(c + v * WIDTH));
-                *lane = _mm256_add_ps(*lane, _mm256_mul_ps(x, y));
-            }
-        }
-        for (v, lane) in acc.into_iter().enumerate() {
-            _mm256_storeu_ps(out.as_mut_ptr().add(v * WIDTH), lane);
-        }
-    }
-    out
-}
-
-/// Per-lane sums of `a ⊙ b` over the whole groups of [`LANES`], portable.
-#[cfg(not(target_arch = "x86_64"))]
-fn lane_sums(a: &[f32], b: &[f32]) -> [f32; LANES] {
-    let mut out = [0.0f32; LANES];
+/// The lane sums of `a ⊙ b` over the whole groups of [`LANES`], as four groups of eight lanes.
+#[inline(always)]
+fn lane_sums(a: &[f32], b: &[f32]) -> [[f32; GROUP]; LANES / GROUP] {
+    let mut groups = [[0.0f32; GROUP]; LANES / GROUP];
     for (xa, xb) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
-        for (l, lane) in out.iter_mut().enumerate() {
-            *lane += xa[l] * xb[l];
+        for (g, group) in groups.iter_mut().enumerate() {
+            for l in 0..GROUP {
+                group[l] += xa[g * GROUP + l] * xb[g * GROUP + l];
+            }
         }
     }
-    out
+    groups
+}
+
+/// Lane by lane `u + v`.
+#[inline(always)]
+fn add(u: [f32; GROUP], v: [f32; GROUP]) -> [f32; GROUP] {
+    std::array::from_fn(|l| u[l] + v[l])
 }
 
 #[cfg(test)]
@@ -262,36 +259,85 @@ mod tests {
         }
     }
 
-    /// The documented order, written out plainly.
-    fn reference_lanes(a: &[f32], b: &[f32]) -> [f32; LANES] {
-        let mut out = [0.0f32; LANES];
-        for c in (0..a.len() / LANES * LANES).step_by(LANES) {
-            for (l, lane) in out.iter_mut().enumerate() {
+    /// One row product in the documented order, written out as scalar code: the lanes over the
+    /// whole groups, the tail in order, then the tree over the lanes.
+    fn reference_row(a: &[f32], b: &[f32]) -> f32 {
+        let body = a.len() / LANES * LANES;
+        let mut lanes = [0.0f32; LANES];
+        for c in (0..body).step_by(LANES) {
+            for (l, lane) in lanes.iter_mut().enumerate() {
                 *lane += a[c + l] * b[c + l];
             }
         }
-        out
+        let mut tail = 0.0f32;
+        for j in body..a.len() {
+            tail += a[j] * b[j];
+        }
+        let mut width = LANES / 2;
+        while width > 0 {
+            for l in 0..width {
+                lanes[l] += lanes[l + width];
+            }
+            width /= 2;
+        }
+        lanes[0] + tail
+    }
+
+    /// Values over six orders of magnitude and both signs, so that any change of summation order
+    /// shows in the last bits.
+    fn wide_values(len: usize, phase: f32) -> Vec<f32> {
+        (0..len)
+            .map(|i| {
+                let t = i as f32 * 0.37 + phase;
+                t.sin() * 10f32.powi((i % 7) as i32 - 3)
+            })
+            .collect()
     }
 
     #[test]
-    fn every_kernel_follows_the_documented_order() {
-        for len in [0, 5, LANES, 3 * LANES + 7, 196] {
-            let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
-            let b: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
-            let expect = reference_lanes(&a, &b);
-            let bits = |v: [f32; LANES]| v.map(f32::to_bits);
-            assert_eq!(bits(lane_sums(&a, &b)), bits(expect), "len {len}");
+    fn every_code_path_gives_the_documented_bits() {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for n in [1, 5, LANES - 1, LANES, LANES + 1, 3 * LANES + 7, 196, 300] {
+            let rows = 9;
+            let matrix = wide_values(rows * n, 0.5);
+            let x = wide_values(n, 1.5);
+            let expect: Vec<f32> = matrix
+                .chunks_exact(n)
+                .map(|row| reference_row(row, &x))
+                .collect();
+            let mut portable = vec![0.0f32; rows];
+            dense_rows_portable(&matrix, &x, &mut portable);
+            assert_eq!(bits(&portable), bits(&expect), "portable, n = {n}");
+            let mut dispatched = vec![0.0f32; rows];
+            dense_rows(&matrix, &x, &mut dispatched);
+            assert_eq!(bits(&dispatched), bits(&expect), "dispatched, n = {n}");
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx") {
-                // SAFETY: AVX checked just above.
-                assert_eq!(bits(unsafe { lane_sums_avx(&a, &b) }), bits(expect));
-                if len > 0 {
-                    let mut y = [0.0f32; 1];
-                    // SAFETY: as above.
-                    unsafe { dense_rows_avx(&a, &b, &mut y) };
-                    assert_eq!(y[0].to_bits(), finish(&a, &b, expect).to_bits());
-                }
+            if let Some(simd) = pulp::x86::V3::try_new() {
+                let mut v3 = vec![0.0f32; rows];
+                dense_rows_v3(simd, &matrix, &x, &mut v3);
+                assert_eq!(bits(&v3), bits(&expect), "AVX2, n = {n}");
             }
+        }
+        // The parallel rows (1100² entries) on any thread count: the same bits again.
+        let graph = random_graph(1100, 0.6, 9);
+        let op = SimilarityOperator::for_graph(&graph);
+        let SimilarityOperator::Dense { n, values } = &op else {
+            panic!("a 60% full graph of 1100 rows is dense");
+        };
+        assert!(values.len() >= PARALLEL_MIN_ENTRIES);
+        let x = wide_values(*n, 2.5);
+        let expect: Vec<f32> = values
+            .chunks_exact(*n)
+            .map(|row| reference_row(row, &x))
+            .collect();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut y = vec![0.0f32; *n];
+            pool.install(|| op.apply(&x, &mut y));
+            assert_eq!(bits(&y), bits(&expect), "{threads} threads");
         }
     }
 

@@ -7,9 +7,10 @@
 //! ascent has no such guarantee, so the safeguard is what makes "f never decreases" true for both.
 //! The `K x` it needs is the one the next gradient uses anyway.
 
+use super::config::{Algorithm, SolverConfig};
 use super::operator::SimilarityOperator;
-use super::{Algorithm, Problem, SolverConfig};
 use crate::objective::{gradient, relaxed_objective};
+use crate::problem::Problem;
 use crate::progress::{Progress, Stage};
 use crate::projection::{capped_simplex_kl_projection, capped_simplex_projection};
 use crate::reduce;
@@ -38,8 +39,6 @@ pub struct RelaxedOutcome {
     pub converged: bool,
     /// Relaxed `f` after each accepted step.
     pub trace: Vec<f64>,
-    /// The step size in use at the end.
-    pub step_size: f64,
 }
 
 /// Lipschitz constant of `∇f`: `L = 2α‖K‖₂`, floored.
@@ -70,7 +69,6 @@ pub fn maximize(
             iterations: 0,
             converged: true,
             trace: Vec::new(),
-            step_size: 0.0,
         };
     }
     let similarity = SimilarityOperator::for_graph(problem.similarity());
@@ -138,7 +136,6 @@ pub fn maximize(
         iterations: trace.len(),
         converged,
         trace,
-        step_size: eta,
     }
 }
 

@@ -11,22 +11,13 @@
 //! cap ([`SolverParams::swap_rounds`](super::SolverParams::swap_rounds)) only guards against
 //! pathological instances (**ours**; SPEC §1.1 had a fixed 5 rounds).
 
-use super::Problem;
+use crate::problem::Problem;
 use crate::progress::{Progress, Stage};
 use rayon::prelude::*;
 
 /// Smallest improvement, relative to the size of the gains, that counts: below it a swap could be
 /// rounding noise, and accepting noise could make rounds cycle.
 const MIN_RELATIVE_GAIN: f64 = 1e-12;
-
-/// What the refinement did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SwapStats {
-    /// Rounds that computed gains.
-    pub rounds: usize,
-    /// Swaps applied.
-    pub swaps: usize,
-}
 
 /// `y_i = Σ_{j∈S} K_ij` in `f64`, for every `i`.
 fn set_products(problem: &Problem, member: &[bool]) -> Vec<f64> {
@@ -146,13 +137,14 @@ pub fn plan_swaps(problem: &Problem, member: &[bool], values: &[f64]) -> Vec<(us
     swaps
 }
 
-/// Improves the sorted set `selected` in place by up to `rounds` rounds of exact swaps.
+/// Improves the sorted set `selected` in place by up to `rounds` rounds of exact swaps; returns
+/// the number of swaps applied.
 pub fn swap_refinement(
     problem: &Problem,
     selected: &mut Vec<usize>,
     rounds: usize,
     progress: &dyn Progress,
-) -> SwapStats {
+) -> usize {
     let n = problem.n();
     let s = problem.scores();
     let two_alpha = 2.0 * problem.alpha();
@@ -160,13 +152,12 @@ pub fn swap_refinement(
     for &i in selected.iter() {
         member[i] = true;
     }
-    let mut stats = SwapStats::default();
+    let mut applied = 0;
     progress.start(Stage::Refine, rounds as u64);
     for _ in 0..rounds {
         if selected.len() == n || selected.is_empty() {
             break;
         }
-        stats.rounds += 1;
         let y = set_products(problem, &member);
         let values: Vec<f64> = (0..n).map(|i| s[i] as f64 - two_alpha * y[i]).collect();
         let swaps = plan_swaps(problem, &member, &values);
@@ -174,10 +165,10 @@ pub fn swap_refinement(
         if swaps.is_empty() {
             break;
         }
-        stats.swaps += apply_swaps(&mut member, selected, &swaps);
+        applied += apply_swaps(&mut member, selected, &swaps);
     }
     progress.finish(Stage::Refine);
-    stats
+    applied
 }
 
 /// Applies `swaps` (`i` out, `j` in) to `member` and rewrites `selected` sorted; returns how many.
@@ -248,7 +239,7 @@ mod tests {
             let mut set: Vec<usize> = all[..budget].to_vec();
             set.sort_unstable();
             let before = objective(&p, &set).unwrap();
-            let stats = swap_refinement(&p, &mut set, 5, &Silent);
+            let swaps = swap_refinement(&p, &mut set, 5, &Silent);
             let after = objective(&p, &set).unwrap();
             assert!(
                 after >= before - 1e-9 * before.abs().max(1.0),
@@ -256,7 +247,7 @@ mod tests {
             );
             assert_eq!(set.len(), budget);
             assert!(set.windows(2).all(|w| w[0] < w[1]));
-            if stats.swaps > 0 {
+            if swaps > 0 {
                 assert!(after > before);
             }
         }
