@@ -47,3 +47,18 @@ def demo_data(
 
 def keywords(command: str) -> List[str]:
     """Every keyword the function of ``command`` takes (its command-line options in snake case)."""
+
+def plan(options: Dict[str, Any], progress: bool = False) -> Tuple[str, List[List[int]]]:
+    """The plan of ``select(**options)`` as JSON, and its batches (problem indices)."""
+
+def run_parts(plan: str, parts: List[int], options: Dict[str, Any]) -> List[str]:
+    """The outcomes (JSON) of problems ``parts`` of the plan, in the order asked."""
+
+def merge(
+    plan: str,
+    outcomes: List[str],
+    options: Dict[str, Any],
+    plan_seconds: float = 0.0,
+    progress: bool = False,
+) -> Tuple[np.ndarray, str]:
+    """The kept indices (int64) and the report as JSON that ``select(**options)`` returns."""

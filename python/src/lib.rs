@@ -7,6 +7,7 @@
 mod arrays;
 mod interrupt;
 mod options;
+mod plan;
 
 use arrays::{floats, int_vector, vector, Floats};
 use infoprune::commands::graph::GraphArgs;
@@ -432,6 +433,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tokens, m)?)?;
     m.add_function(wrap_pyfunction!(demo_data, m)?)?;
     m.add_function(wrap_pyfunction!(keywords, m)?)?;
+    plan::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

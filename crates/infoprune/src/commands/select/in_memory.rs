@@ -76,18 +76,8 @@ fn check_given(pairs: &[(&str, bool, bool)]) -> Result<()> {
     }
 }
 
-/// `infoprune select` on data in memory: the kept rows and the report, identical to the command's
-/// for the same inputs and options.
-///
-/// # Errors
-/// Every error the command gives for the same inputs (usage, shapes, non-finite values, budget).
-pub fn select_in_memory(
-    args: &SelectArgs,
-    data: SelectData<'_>,
-    progress: &dyn Progress,
-) -> Result<Selected> {
-    let started = Instant::now();
-    args.refuse_ineffective()?;
+/// Refuses data that disagrees with `args` about which inputs are given.
+pub(super) fn check_given_data(args: &SelectArgs, data: &SelectData<'_>) -> Result<()> {
     check_given(&[
         (
             "embeddings",
@@ -105,7 +95,22 @@ pub fn select_in_memory(
             args.score_features.is_some(),
             data.score_features.is_some(),
         ),
-    ])?;
+    ])
+}
+
+/// `infoprune select` on data in memory: the kept rows and the report, identical to the command's
+/// for the same inputs and options.
+///
+/// # Errors
+/// Every error the command gives for the same inputs (usage, shapes, non-finite values, budget).
+pub fn select_in_memory(
+    args: &SelectArgs,
+    data: SelectData<'_>,
+    progress: &dyn Progress,
+) -> Result<Selected> {
+    let started = Instant::now();
+    args.refuse_ineffective()?;
+    check_given_data(args, &data)?;
     let mut paths = Vec::new();
     if args.dry_run || args.plan.is_some() || args.part.is_some() {
         return Err(Error::Usage(
@@ -223,7 +228,7 @@ fn select_with_graph(
 }
 
 /// The report, and the files asked for written together (all or nothing), as the command does.
-fn finish_select(
+pub(super) fn finish_select(
     args: &SelectArgs,
     config: &PrunerConfig,
     pruned: Pruned,
@@ -269,7 +274,12 @@ fn check_len(what: &str, len: usize, n: usize, source: &str) -> Result<()> {
 
 /// The per-sample inputs, each checked to have `n` values, with scores computed from logits for
 /// `--scores-from` (as the command's `read_inputs` does from files).
-fn inputs(args: &SelectArgs, data: &SelectData<'_>, n: usize, source: &str) -> Result<Inputs> {
+pub(super) fn inputs(
+    args: &SelectArgs,
+    data: &SelectData<'_>,
+    n: usize,
+    source: &str,
+) -> Result<Inputs> {
     if let Some(labels) = &data.labels {
         if labels.len() != n {
             return Err(Error::Usage(format!(

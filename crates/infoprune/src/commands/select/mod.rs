@@ -5,9 +5,11 @@ mod args;
 mod in_memory;
 mod inputs;
 mod memory;
+mod planned;
 
 pub use args::SelectArgs;
 pub use in_memory::{select_in_memory, SelectData, Selected, IN_MEMORY_GRAPH};
+pub use planned::{merge_in_memory, plan_in_memory, run_parts_in_memory};
 
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
