@@ -55,6 +55,7 @@ mod core_serde;
 pub mod dataset;
 pub mod demo;
 pub mod error;
+pub mod in_memory;
 mod ivf_groups;
 mod kmeans_partition;
 pub mod merge;

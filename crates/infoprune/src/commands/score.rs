@@ -11,6 +11,7 @@ use crate::npy;
 use clap::Args;
 use infoprune_core::scores::{El2nEpochs, ScoreKind, ScoreOptions};
 use infoprune_core::sim::{sim_scores, SimConfig, SimModel};
+use ndarray::ArrayView2;
 use std::path::PathBuf;
 
 /// Arguments of `infoprune score`.
@@ -65,7 +66,7 @@ pub struct ScoreArgs {
 }
 
 /// Refuses every option that would have no effect with the others given.
-fn refuse_ineffective(args: &ScoreArgs) -> Result<()> {
+pub(crate) fn refuse_ineffective(args: &ScoreArgs) -> Result<()> {
     let refuse =
         |flag: &str, why: String| Err(Error::Usage(format!("--{flag} has no effect here: {why}")));
     match args.kind.map(ScoreKind::from) {
@@ -122,6 +123,21 @@ fn refuse_ineffective(args: &ScoreArgs) -> Result<()> {
     Ok(())
 }
 
+/// The options of a `--kind` score.
+pub(crate) fn score_options(args: &ScoreArgs, kind: ScoreKind) -> ScoreOptions {
+    ScoreOptions {
+        el2n: match (kind, args.epoch) {
+            (ScoreKind::El2n, Some(t)) => El2nEpochs::Single(t),
+            _ => match args.el2n_epochs {
+                Some(m) => El2nEpochs::MeanOfFirst(m),
+                None => El2nEpochs::default(),
+            },
+        },
+        epoch: args.epoch,
+        oriented: !args.raw,
+    }
+}
+
 /// Runs `infoprune score`.
 pub fn score(args: &ScoreArgs) -> Result<()> {
     refuse_ineffective(args)?;
@@ -135,17 +151,7 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
             .expect("clap requires --kind without --sim")
             .into();
         let logits = args.logits.as_deref().expect("clap requires --logits");
-        let options = ScoreOptions {
-            el2n: match (kind, args.epoch) {
-                (ScoreKind::El2n, Some(t)) => El2nEpochs::Single(t),
-                _ => match args.el2n_epochs {
-                    Some(m) => El2nEpochs::MeanOfFirst(m),
-                    None => El2nEpochs::default(),
-                },
-            },
-            epoch: args.epoch,
-            oriented: !args.raw,
-        };
+        let options = score_options(args, kind);
         let features = match args.features.as_slice() {
             [] => None,
             [one] => Some(one.as_path()),
@@ -192,19 +198,42 @@ fn sim_term(args: &ScoreArgs, labels: &[i64]) -> Result<(String, Vec<f32>)> {
         .iter()
         .map(|p| npy::read_f32_matrix(p))
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    let named: Vec<(String, ArrayView2<f32>)> = args
+        .probs
+        .iter()
+        .zip(&probs)
+        .map(|(path, p)| (path.display().to_string(), p.view()))
+        .collect();
+    let features: Vec<ArrayView2<f32>> = features.iter().map(|f| f.view()).collect();
+    sim_values(
+        args,
+        &args.labels.display().to_string(),
+        labels,
+        &features,
+        &named,
+    )
+}
+
+/// SIM or one of its terms from one features matrix and one `(name, probabilities)` per model;
+/// `labels_name` and the probabilities' names say where they came from in errors.
+pub(crate) fn sim_values<'a>(
+    args: &ScoreArgs,
+    labels_name: &str,
+    labels: &[i64],
+    features: &[ArrayView2<'a, f32>],
+    probs: &[(String, ArrayView2<'a, f32>)],
+) -> Result<(String, Vec<f32>)> {
     // Each label names a column of every probability matrix: one outside them would make the
     // scores of every sample silently meaningless.
-    for (path, p) in args.probs.iter().zip(&probs) {
+    for (path, p) in probs {
         if let Some((i, &y)) = labels
             .iter()
             .enumerate()
             .find(|&(_, &y)| y < 0 || y >= p.ncols() as i64)
         {
             return Err(Error::Usage(format!(
-                "labels {}: sample {i} has label {y}, but the probabilities {} have {} class \
-                 columns: expected labels in 0..{}",
-                args.labels.display(),
-                path.display(),
+                "labels {labels_name}: sample {i} has label {y}, but the probabilities {path} \
+                 have {} class columns: expected labels in 0..{}",
                 p.ncols(),
                 p.ncols()
             )));
@@ -212,10 +241,10 @@ fn sim_term(args: &ScoreArgs, labels: &[i64]) -> Result<(String, Vec<f32>)> {
     }
     let models: Vec<SimModel> = features
         .iter()
-        .zip(&probs)
-        .map(|(f, p)| SimModel {
-            features: f.view(),
-            probabilities: p.view(),
+        .zip(probs)
+        .map(|(f, (_, p))| SimModel {
+            features: *f,
+            probabilities: *p,
         })
         .collect();
     let terms = sim_scores(&models, labels, &SimConfig::default())?;

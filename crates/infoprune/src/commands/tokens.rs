@@ -146,7 +146,7 @@ fn parse_grid(text: &str, weight: f32) -> Result<GridPrior> {
 }
 
 /// Refuses every option that would have no effect with the others given.
-fn refuse_ineffective(args: &TokensArgs) -> Result<()> {
+pub(crate) fn refuse_ineffective(args: &TokensArgs) -> Result<()> {
     if args.neighbors.is_some() && args.similarity != TokenSimilarityArg::Knn {
         return Err(Error::Usage(
             "--neighbors has no effect here: only --similarity knn uses it (auto picks its own \
@@ -161,6 +161,41 @@ fn refuse_ineffective(args: &TokensArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The token selection `args` ask for, for samples of `t` tokens.
+pub(crate) fn token_config(args: &TokensArgs, t: usize) -> Result<TokenConfig> {
+    let budget = match (&args.keep, args.count) {
+        // ⌈ρ·T⌉ from the decimal as typed; the core checks the range and T ≥ 1.
+        (Some(r), _) if r.value() > 0.0 && r.value() <= 1.0 && t > 0 => {
+            TokenBudget::Count(r.ceil_times(t).clamp(1, t))
+        }
+        (Some(r), _) => TokenBudget::Ratio(r.value()),
+        (None, Some(c)) => TokenBudget::Count(c),
+        (None, None) => {
+            return Err(Error::Usage(
+                "give exactly one of --keep and --count".into(),
+            ))
+        }
+    };
+    let mut config = TokenConfig::new(budget);
+    config.similarity = match args.similarity {
+        TokenSimilarityArg::Auto => TokenSimilarity::Auto,
+        TokenSimilarityArg::Dense => TokenSimilarity::Dense,
+        TokenSimilarityArg::Knn => TokenSimilarity::Knn(args.neighbors.unwrap_or(10)),
+    };
+    config.alpha = match (args.alpha, args.beta) {
+        (Some(a), _) => AlphaRule::Fixed(a),
+        (None, Some(b)) => AlphaRule::Beta(b),
+        (None, None) => AlphaRule::default(),
+    };
+    config.grid = args
+        .grid
+        .as_deref()
+        .map(|g| parse_grid(g, args.grid_weight.unwrap_or(0.1)))
+        .transpose()?;
+    config.solver.iterations = args.iterations;
+    Ok(config)
 }
 
 /// Runs `infoprune tokens`: every input (the captions' too) is read and checked first, then the
@@ -211,32 +246,7 @@ pub fn tokens(args: &TokensArgs) -> Result<()> {
         }
         _ => None,
     };
-    let budget = match (&args.keep, args.count) {
-        // ⌈ρ·T⌉ from the decimal as typed; the core checks the range and T ≥ 1.
-        (Some(r), _) if r.value() > 0.0 && r.value() <= 1.0 && t > 0 => {
-            TokenBudget::Count(r.ceil_times(t).clamp(1, t))
-        }
-        (Some(r), _) => TokenBudget::Ratio(r.value()),
-        (None, Some(c)) => TokenBudget::Count(c),
-        (None, None) => unreachable!("clap requires --keep or --count"),
-    };
-    let mut config = TokenConfig::new(budget);
-    config.similarity = match args.similarity {
-        TokenSimilarityArg::Auto => TokenSimilarity::Auto,
-        TokenSimilarityArg::Dense => TokenSimilarity::Dense,
-        TokenSimilarityArg::Knn => TokenSimilarity::Knn(args.neighbors.unwrap_or(10)),
-    };
-    config.alpha = match (args.alpha, args.beta) {
-        (Some(a), _) => AlphaRule::Fixed(a),
-        (None, Some(b)) => AlphaRule::Beta(b),
-        (None, None) => AlphaRule::default(),
-    };
-    config.grid = args
-        .grid
-        .as_deref()
-        .map(|g| parse_grid(g, args.grid_weight.unwrap_or(0.1)))
-        .transpose()?;
-    config.solver.iterations = args.iterations;
+    let config = token_config(args, t)?;
     let backend = open_backend(args.backend, args.quiet)?;
     let selector = TokenSelector::with_backend(config, backend.clone())?;
     selector.validate(n, t, d, saliency.view())?;

@@ -12,10 +12,10 @@ use ndarray::{Array2, Axis};
 pub(super) struct Inputs {
     /// The whole matrix, when it had to be read (for `--drop-nonfinite`); otherwise the map is used.
     pub(super) embeddings: Option<Array2<f32>>,
-    scores: Option<Vec<f32>>,
-    noise: Option<Vec<f32>>,
-    labels: Option<Vec<i64>>,
-    aum: Option<Vec<f32>>,
+    pub(super) scores: Option<Vec<f32>>,
+    pub(super) noise: Option<Vec<f32>>,
+    pub(super) labels: Option<Vec<i64>>,
+    pub(super) aum: Option<Vec<f32>>,
 }
 
 impl Inputs {

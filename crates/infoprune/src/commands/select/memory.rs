@@ -5,7 +5,6 @@ use super::args::SelectArgs;
 use crate::args::knn_config;
 use crate::error::{Error, Result};
 use crate::npy;
-use crate::npy_map::MappedMatrix;
 use crate::partition::PartitionConfig;
 use infoprune_core::ivf::ResolvedSearch;
 use infoprune_core::memory::{self, human_bytes};
@@ -20,11 +19,13 @@ pub(super) fn check_memory(args: &SelectArgs, embeddings: &Path) -> Result<u64> 
         [n, d] => (n as u64, d as u64),
         _ => return Ok(0),
     };
+    check_peak_memory(args, n, d, header.dtype.itemsize() as u64)
+}
+
+/// [`check_memory`] for `n × d` embeddings of `itemsize`-byte elements, wherever they are.
+pub(super) fn check_peak_memory(args: &SelectArgs, n: u64, d: u64, itemsize: u64) -> Result<u64> {
     let threads = rayon::current_num_threads() as u64;
-    let (itemsize, m) = (
-        header.dtype.itemsize() as u64,
-        knn_config(args.neighbors, args.symmetrize).neighbors as u64,
-    );
+    let m = knn_config(args.neighbors, args.symmetrize).neighbors as u64;
     let mut estimate = memory::estimate(n, d, itemsize, m, threads);
     let limit = args
         .max_memory
@@ -79,14 +80,10 @@ fn partition_size(args: &SelectArgs) -> usize {
 
 /// The memory budget the pipeline weighs the one global problem against: `--max-memory` less
 /// what a float64 file costs beyond the float32 input the pipeline's estimate counts.
-pub(super) fn memory_budget(
-    args: &SelectArgs,
-    mapped: &MappedMatrix,
-    itemsize: u64,
-) -> Option<u64> {
+pub(super) fn memory_budget(args: &SelectArgs, n: usize, d: usize, itemsize: u64) -> Option<u64> {
     let limit = args.max_memory.as_deref().and_then(memory::parse_bytes)?;
-    let extra = (mapped.nrows() as u64)
-        .saturating_mul(mapped.ncols() as u64)
+    let extra = (n as u64)
+        .saturating_mul(d as u64)
         .saturating_mul(itemsize.saturating_sub(4));
     Some(limit.saturating_sub(extra))
 }

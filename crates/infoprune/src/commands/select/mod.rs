@@ -2,10 +2,12 @@
 //! per partition) or from a given similarity (`--graph K.npz`, one problem over all samples).
 
 mod args;
+mod in_memory;
 mod inputs;
 mod memory;
 
 pub use args::SelectArgs;
+pub use in_memory::{select_in_memory, SelectData, Selected, IN_MEMORY_GRAPH};
 
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
@@ -40,6 +42,31 @@ struct RunFacts<'a> {
     graph: Option<&'a Path>,
 }
 
+/// The report of a `select` run that took `write_seconds` to write its outputs.
+fn select_report(
+    config: &PrunerConfig,
+    pruned: &crate::pipeline::Pruned,
+    facts: &RunFacts,
+    write_seconds: f64,
+) -> Report {
+    let mut report = Report::new(
+        pruned,
+        config,
+        facts.n,
+        &[("read", facts.read_seconds), ("write", write_seconds)],
+    );
+    report.dropped_nonfinite = facts.dropped_nonfinite;
+    report.estimated_peak_bytes = facts.estimated_peak_bytes;
+    report.backend = facts.backend.clone();
+    report.gpu = facts.gpu.map(Into::into);
+    if let Some(graph) = facts.graph {
+        report.graph = Some(graph.display().to_string());
+        report.neighbors = None;
+        report.partition_method = "none";
+    }
+    report
+}
+
 /// Writes the kept indices and the report, and prints the summary line.
 fn finish_select(
     args: &SelectArgs,
@@ -57,21 +84,7 @@ fn finish_select(
     let mut staged = vec![outputs::stage(out, &npy::i64_vector_bytes(out, &kept)?)?];
     let write_seconds = write_start.elapsed().as_secs_f64();
     if let Some(path) = &args.report {
-        let mut report = Report::new(
-            pruned,
-            config,
-            n,
-            &[("read", facts.read_seconds), ("write", write_seconds)],
-        );
-        report.dropped_nonfinite = facts.dropped_nonfinite;
-        report.estimated_peak_bytes = facts.estimated_peak_bytes;
-        report.backend = facts.backend.clone();
-        report.gpu = facts.gpu.map(Into::into);
-        if let Some(graph) = facts.graph {
-            report.graph = Some(graph.display().to_string());
-            report.neighbors = None;
-            report.partition_method = "none";
-        }
+        let report = select_report(config, pruned, &facts, write_seconds);
         staged.push(outputs::stage(path, report.to_json().as_bytes())?);
     }
     outputs::commit(staged, overwrite(args.force))?;
@@ -212,6 +225,54 @@ fn write_text(args: &SelectArgs, text: &str, summary: String) -> Result<()> {
     Ok(())
 }
 
+/// The pipeline's configuration for `k` of `n × d` embeddings of `itemsize`-byte elements.
+fn embeddings_config(
+    args: &SelectArgs,
+    k: usize,
+    n: usize,
+    d: usize,
+    itemsize: u64,
+) -> Result<PrunerConfig> {
+    let default_partition = PartitionConfig::default();
+    Ok(PrunerConfig {
+        select: args.config(k)?,
+        partition: PartitionConfig {
+            method: args
+                .partition
+                .map_or(default_partition.method, PartitionMethod::from),
+            max_size: args.partition_size.unwrap_or(default_partition.max_size),
+            seed: args.seed,
+            global: global_layout(args),
+            memory_budget: memory_budget(args, n, d, itemsize),
+            ..default_partition
+        },
+        class_quota: args.class_quota,
+        quota_classes: args.quota_classes.clone(),
+    })
+}
+
+/// The pipeline's configuration for `k` samples of a given graph: one problem, no partitions.
+fn graph_config(args: &SelectArgs, k: usize) -> Result<PrunerConfig> {
+    Ok(PrunerConfig {
+        select: args.config(k)?,
+        partition: PartitionConfig::default(),
+        class_quota: false,
+        quota_classes: Vec::new(),
+    })
+}
+
+/// Refuses the graph-search options with a given graph: none is searched.
+fn refuse_search_with_graph(args: &SelectArgs) -> Result<()> {
+    if args.knn_search.knn != crate::args::KnnArg::Auto || args.knn_search.any_ivf_option() {
+        return Err(Error::Usage(
+            "--knn, --nlist, --nprobe and --recall-sample choose how a kNN graph is searched; \
+             with --graph K.npz none is built"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// `infoprune select --embeddings E.npy`: partitions, a kNN graph and a problem per partition
 /// (or one stage of a planned run, by `mode`).
 fn select_with_embeddings(
@@ -242,26 +303,8 @@ fn select_with_embeddings(
         None => Embeddings::Mapped(&mapped),
     };
 
-    let default_partition = PartitionConfig::default();
-    let config = PrunerConfig {
-        select: args.config(k)?,
-        partition: PartitionConfig {
-            method: args
-                .partition
-                .map_or(default_partition.method, PartitionMethod::from),
-            max_size: args.partition_size.unwrap_or(default_partition.max_size),
-            seed: args.seed,
-            global: global_layout(args),
-            memory_budget: memory_budget(
-                args,
-                &mapped,
-                npy::read_header(embeddings_path)?.dtype.itemsize() as u64,
-            ),
-            ..default_partition
-        },
-        class_quota: args.class_quota,
-        quota_classes: args.quota_classes.clone(),
-    };
+    let itemsize = npy::read_header(embeddings_path)?.dtype.itemsize() as u64;
+    let config = embeddings_config(args, k, mapped.nrows(), mapped.ncols(), itemsize)?;
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
     let dataset = Dataset::new(embeddings, inputs.sample_inputs());
     let mut pruned = match mode {
@@ -343,13 +386,7 @@ fn select_with_graph(
     started: Instant,
     bars: &Bars,
 ) -> Result<()> {
-    if args.knn_search.knn != crate::args::KnnArg::Auto || args.knn_search.any_ivf_option() {
-        return Err(Error::Usage(
-            "--knn, --nlist, --nprobe and --recall-sample choose how a kNN graph is searched; \
-             with --graph K.npz none is built"
-                .into(),
-        ));
-    }
+    refuse_search_with_graph(args)?;
     let read_start = Instant::now();
     let graph = crate::npz::read_csr(graph_path)?;
     let n = graph.n();
@@ -379,12 +416,7 @@ fn select_with_graph(
     let embeddings = all.as_ref().map(|a| a.view());
     let read_seconds = read_start.elapsed().as_secs_f64();
 
-    let config = PrunerConfig {
-        select: args.config(k)?,
-        partition: PartitionConfig::default(),
-        class_quota: false,
-        quota_classes: Vec::new(),
-    };
+    let config = graph_config(args, k)?;
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
     let pruned = pruner.run_graph(graph, embeddings, inputs.sample_inputs(), bars)?;
     let facts = RunFacts {
