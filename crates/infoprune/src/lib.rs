@@ -54,6 +54,7 @@ pub mod console;
 mod core_serde;
 pub mod dataset;
 pub mod demo;
+mod equal_cuts;
 pub mod error;
 mod ivf_groups;
 mod kmeans_partition;
@@ -69,6 +70,8 @@ pub mod pipeline;
 pub mod plan;
 mod planner;
 pub mod progress_bars;
+mod pruned;
+mod pruner;
 pub mod report;
 pub mod semdedup;
 
