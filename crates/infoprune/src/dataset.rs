@@ -1,7 +1,7 @@
 //! The inputs of a pipeline run: the embeddings (in memory or memory-mapped) and the per-sample
 //! vectors (scores, labels, noise, margins), all indexed by the original row.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::npy_map::MappedMatrix;
 use infoprune_core::CoreError;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
@@ -187,4 +187,21 @@ impl<'a> Dataset<'a> {
 /// `values` at `rows`, when given.
 pub(crate) fn gather<T: Copy>(values: Option<&[T]>, rows: &[usize]) -> Option<Vec<T>> {
     values.map(|v| rows.iter().map(|&i| v[i]).collect())
+}
+
+/// Rewrites a non-finite-embedding error from a partition so that it names the original index.
+pub(crate) fn original_index(err: CoreError, rows: &[usize], d: usize) -> Error {
+    match err {
+        CoreError::NonFinite {
+            what: "embeddings",
+            index,
+            value,
+        } if d > 0 => CoreError::NonFinite {
+            what: "embeddings",
+            index: rows[index / d] * d + index % d,
+            value,
+        }
+        .into(),
+        other => other.into(),
+    }
 }

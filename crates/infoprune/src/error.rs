@@ -1,6 +1,6 @@
 //! The front crate's error type and its mapping to exit codes.
 
-use crate::npy::NpyError;
+use crate::npy::error::NpyError;
 use crate::npz::NpzError;
 use infoprune_core::CoreError;
 use thiserror::Error;

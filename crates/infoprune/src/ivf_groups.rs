@@ -2,9 +2,9 @@
 //! into problems of at most `P` rows, and each problem's graph the index's neighbour lists
 //! restricted to it.
 
+use crate::dataset::original_index;
 use crate::dataset::Embeddings;
 use crate::error::{Error, Result};
-use crate::pipeline::original_index;
 use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::ivf::{group_lists, partition_lists, IvfIndex, IvfSettings};
 use infoprune_core::knn::{symmetrize_lists, Symmetrize};

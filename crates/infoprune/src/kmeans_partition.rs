@@ -5,7 +5,7 @@
 //! Deterministic for a seed and independent of the rayon thread count: parallel loops only ever
 //! compute per-row or per-cluster values in a fixed order.
 
-use crate::partition::equal_cuts;
+use crate::equal_cuts::equal_cuts;
 use infoprune_core::error::CoreError;
 use ndarray::{s, Array2, ArrayView2, Axis};
 use rand::Rng;

@@ -54,6 +54,7 @@ pub mod console;
 mod core_serde;
 pub mod dataset;
 pub mod demo;
+mod equal_cuts;
 pub mod error;
 pub mod in_memory;
 mod ivf_groups;
@@ -70,6 +71,8 @@ pub mod pipeline;
 pub mod plan;
 mod planner;
 pub mod progress_bars;
+mod pruned;
+mod pruner;
 pub mod report;
 pub mod semdedup;
 

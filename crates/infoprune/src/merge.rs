@@ -3,8 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::parts::PartOutcome;
-use crate::pipeline::{Layout, PartitionStats, Pruned, SearchSummary};
 use crate::plan::Plan;
+use crate::pruned::{Layout, PartitionStats, Pruned, SearchSummary};
 use infoprune_core::ivf::{ResolvedSearch, SearchInfo};
 use infoprune_core::timing::Timings;
 

@@ -3,9 +3,8 @@
 //! at the end. A signal (SIGINT, SIGTERM, SIGHUP) removes the temporary files before the process
 //! dies, so nothing but complete outputs is ever left behind.
 
-use crate::error::{Error, Result};
-use crate::npy::{NpyError, Overwrite};
-use std::ffi::OsStr;
+use crate::npy::error::NpyError;
+use crate::npy::overwrite::Overwrite;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -69,131 +68,27 @@ pub fn clean_up_on_signals() -> io::Result<()> {
 }
 
 /// The folder a file path is in (`.` for a bare file name).
-fn folder_of(path: &Path) -> &Path {
+pub(crate) fn folder_of(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     }
 }
 
-fn ends_in_separator(path: &Path) -> bool {
+pub(crate) fn ends_in_separator(path: &Path) -> bool {
     let text = path.as_os_str().as_encoded_bytes();
     text.last()
         .is_some_and(|&b| b == b'/' || std::path::is_separator(b as char))
 }
 
-fn bad(flag: &str, path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("--{flag} {}: {reason}", path.display()))
-}
-
-/// The file name of an output path, or why the path cannot name a file.
-fn file_name<'a>(flag: &str, path: &'a Path) -> Result<&'a OsStr> {
-    if path.as_os_str().is_empty() {
-        return Err(Error::Usage(format!(
-            "--{flag} is empty: expected a file path"
-        )));
-    }
-    if ends_in_separator(path) {
-        return Err(bad(
-            flag,
-            path,
-            "ends in a path separator: expected a file name, not a folder",
-        ));
-    }
-    path.file_name()
-        .ok_or_else(|| bad(flag, path, "does not end in a file name"))
-}
-
-/// Checks every output of a command before any work is done: each path must end in a file name
-/// of at most [`NAME_MAX`] bytes, inside an existing folder that a file can be created in; it must
-/// not be a folder, nor exist at all without `force`; and no two outputs may be the same file.
-/// `outputs` pairs each option name (without `--`) with its path.
-///
-/// # Errors
-/// [`Error::Usage`] naming the option and the user's path, or [`NpyError::AlreadyExists`].
-pub fn check_outputs(outputs: &[(&str, &Path)], force: bool) -> Result<()> {
-    let mut seen: Vec<(&str, &Path, PathBuf)> = Vec::new();
-    for &(flag, path) in outputs {
-        let name = file_name(flag, path)?;
-        if name.len() > NAME_MAX {
-            return Err(bad(
-                flag,
-                path,
-                format_args!(
-                    "the file name is {} bytes long: expected at most {NAME_MAX}",
-                    name.len()
-                ),
-            ));
-        }
-        match fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(bad(flag, path, "is a folder: expected a file path"))
-            }
-            Ok(_) if !force => {
-                return Err(NpyError::AlreadyExists {
-                    path: path.to_path_buf(),
-                }
-                .into())
-            }
-            _ => {}
-        }
-        let folder = folder_of(path);
-        match fs::metadata(folder) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                return Err(bad(
-                    flag,
-                    path,
-                    format_args!("{} is not a folder", folder.display()),
-                ))
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(bad(
-                    flag,
-                    path,
-                    format_args!("the folder {} does not exist", folder.display()),
-                ))
-            }
-            Err(e) => {
-                return Err(bad(
-                    flag,
-                    path,
-                    format_args!("cannot use the folder {}: {e}", folder.display()),
-                ))
-            }
-        }
-        // Proves that a file can be created there (permissions, a read-only mount) now rather
-        // than after the work; the probe is removed at once.
-        if let Err(e) = Temp::new(folder) {
-            return Err(bad(
-                flag,
-                path,
-                format_args!("cannot create a file in {}: {e}", folder.display()),
-            ));
-        }
-        let key = fs::canonicalize(folder)
-            .unwrap_or_else(|_| folder.to_path_buf())
-            .join(name);
-        if let Some((other, other_path, _)) = seen.iter().find(|(_, _, k)| *k == key) {
-            return Err(Error::Usage(format!(
-                "--{flag} {} and --{other} {} are the same file: expected different outputs",
-                path.display(),
-                other_path.display()
-            )));
-        }
-        seen.push((flag, path, key));
-    }
-    Ok(())
-}
-
 /// A registered temporary file: removed on drop, and by the signal handler.
-struct Temp {
+pub(crate) struct Temp {
     file: Option<NamedTempFile>,
     path: PathBuf,
 }
 
 impl Temp {
-    fn new(folder: &Path) -> io::Result<Self> {
+    pub(crate) fn new(folder: &Path) -> io::Result<Self> {
         // Created and registered under the lock, so a signal cannot fall between the two.
         let mut live = live();
         let file = tempfile::Builder::new()

@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::equal_cuts::equal_cuts;
 use crate::kmeans_partition::kmeans_partitions;
 use infoprune_core::budget::largest_remainder;
 use infoprune_core::error::CoreError;
@@ -287,16 +288,6 @@ fn check_len(what: &str, found: usize, max_row: usize) -> Result<(), CoreError> 
         });
     }
     Ok(())
-}
-
-/// Boundaries of `parts` consecutive runs of `len` items whose sizes differ by at most one (the
-/// larger runs first).
-pub(crate) fn equal_cuts(len: usize, parts: usize) -> impl Iterator<Item = (usize, usize)> {
-    let (base, extra) = (len / parts, len % parts);
-    (0..parts).map(move |p| {
-        let start = p * base + p.min(extra);
-        (start, start + base + usize::from(p < extra))
-    })
 }
 
 /// Shuffles `members` with `rng` and cuts them into `⌈len/max_size⌉` equal parts, each sorted.

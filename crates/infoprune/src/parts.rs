@@ -3,11 +3,13 @@
 //! any process holding the plan and the dataset can solve any of them alone, and
 //! [`crate::merge::merge`] puts the outcomes together.
 
+use crate::dataset::original_index;
 use crate::dataset::{gather, Dataset};
 use crate::error::{Error, Result};
 use crate::ivf_groups::IvfGroups;
-use crate::pipeline::{original_index, PartitionStats, Pruner};
 use crate::plan::{problem_rows, Plan};
+use crate::pruned::PartitionStats;
+use crate::pruner::Pruner;
 use infoprune_core::backend::{OwnedProblem, ProblemBatch};
 use infoprune_core::importance::{NoiseCutoff, Representativeness};
 use infoprune_core::progress::{Progress, Silent, Stage};

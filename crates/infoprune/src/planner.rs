@@ -10,9 +10,10 @@ use crate::packed_ints::PackedInts;
 use crate::partition::{
     class_quota_budgets, partition, partition_budgets, split_by_class, PartitionMethod,
 };
-use crate::pipeline::{Layout, Pruner};
 use crate::plan::PLAN_FORMAT;
 use crate::plan::{config_fingerprint, InputKinds, Plan, PlanMemory, Problem, ProblemGraph};
+use crate::pruned::Layout;
+use crate::pruner::Pruner;
 use crate::semdedup::{semdedup, SemDedupConfig};
 use infoprune_core::ivf::{IvfSettings, ResolvedSearch};
 use infoprune_core::memory::{self, MemoryEstimate};

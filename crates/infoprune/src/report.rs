@@ -1,7 +1,8 @@
 //! The JSON report `select --report` writes.
 
 use crate::partition::PartitionMethod;
-use crate::pipeline::{Layout, Pruned, PrunerConfig};
+use crate::pruned::{Layout, Pruned};
+use crate::pruner::PrunerConfig;
 use infoprune_core::backend::DeviceCounters;
 use infoprune_core::importance::{AlphaRule, Representativeness};
 use infoprune_core::solver::Method;

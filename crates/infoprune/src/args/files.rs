@@ -2,10 +2,14 @@
 //! checks and policy of their output paths.
 
 use crate::error::{Error, Result};
+use crate::npy::NpyError;
 use crate::npy::{self, Overwrite};
-use crate::outputs;
+use crate::outputs::{ends_in_separator, folder_of, Temp, NAME_MAX};
 use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
-use std::path::Path;
+use std::ffi::OsStr;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
 
 pub(crate) fn overwrite(force: bool) -> Overwrite {
     if force {
@@ -15,10 +19,108 @@ pub(crate) fn overwrite(force: bool) -> Overwrite {
     }
 }
 
-/// Refuses before any work is done an output path that cannot be written (see
-/// [`outputs::check_outputs`]), or that exists while `--force` is absent.
+fn bad(flag: &str, path: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Usage(format!("--{flag} {}: {reason}", path.display()))
+}
+
+/// The file name of an output path, or why the path cannot name a file.
+fn file_name<'a>(flag: &str, path: &'a Path) -> Result<&'a OsStr> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::Usage(format!(
+            "--{flag} is empty: expected a file path"
+        )));
+    }
+    if ends_in_separator(path) {
+        return Err(bad(
+            flag,
+            path,
+            "ends in a path separator: expected a file name, not a folder",
+        ));
+    }
+    path.file_name()
+        .ok_or_else(|| bad(flag, path, "does not end in a file name"))
+}
+
+/// Checks every output of a command before any work is done: each path must end in a file name
+/// of at most [`NAME_MAX`] bytes, inside an existing folder that a file can be created in; it must
+/// not be a folder, nor exist at all without `force`; and no two outputs may be the same file.
+/// `outputs` pairs each option name (without `--`) with its path.
+///
+/// # Errors
+/// [`Error::Usage`] naming the option and the user's path, or [`NpyError::AlreadyExists`].
 pub(crate) fn check_outputs(outputs: &[(&str, &Path)], force: bool) -> Result<()> {
-    outputs::check_outputs(outputs, force)
+    let mut seen: Vec<(&str, &Path, PathBuf)> = Vec::new();
+    for &(flag, path) in outputs {
+        let name = file_name(flag, path)?;
+        if name.len() > NAME_MAX {
+            return Err(bad(
+                flag,
+                path,
+                format_args!(
+                    "the file name is {} bytes long: expected at most {NAME_MAX}",
+                    name.len()
+                ),
+            ));
+        }
+        match fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(bad(flag, path, "is a folder: expected a file path"))
+            }
+            Ok(_) if !force => {
+                return Err(NpyError::AlreadyExists {
+                    path: path.to_path_buf(),
+                }
+                .into())
+            }
+            _ => {}
+        }
+        let folder = folder_of(path);
+        match fs::metadata(folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(bad(
+                    flag,
+                    path,
+                    format_args!("{} is not a folder", folder.display()),
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(bad(
+                    flag,
+                    path,
+                    format_args!("the folder {} does not exist", folder.display()),
+                ))
+            }
+            Err(e) => {
+                return Err(bad(
+                    flag,
+                    path,
+                    format_args!("cannot use the folder {}: {e}", folder.display()),
+                ))
+            }
+        }
+        // Proves that a file can be created there (permissions, a read-only mount) now rather
+        // than after the work; the probe is removed at once.
+        if let Err(e) = Temp::new(folder) {
+            return Err(bad(
+                flag,
+                path,
+                format_args!("cannot create a file in {}: {e}", folder.display()),
+            ));
+        }
+        let key = fs::canonicalize(folder)
+            .unwrap_or_else(|_| folder.to_path_buf())
+            .join(name);
+        if let Some((other, other_path, _)) = seen.iter().find(|(_, _, k)| *k == key) {
+            return Err(Error::Usage(format!(
+                "--{flag} {} and --{other} {} are the same file: expected different outputs",
+                path.display(),
+                other_path.display()
+            )));
+        }
+        seen.push((flag, path, key));
+    }
+    Ok(())
 }
 
 /// Reads a per-sample vector that must have `n` values; `source` says where `n` comes from

@@ -2,10 +2,10 @@
 
 use crate::args::{at_least_one, check_outputs, knn_config, overwrite, SymmetrizeArg};
 use crate::backend_choice::{open_backend, BackendArg};
+use crate::dataset::Embeddings;
 use crate::error::Result;
 use crate::npy_map::MappedMatrix;
 use crate::npz;
-use crate::pipeline::Embeddings;
 use crate::progress_bars::Bars;
 use clap::Args;
 use infoprune_core::ivf::{search_graph, ResolvedSearch};

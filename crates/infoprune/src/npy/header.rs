@@ -7,9 +7,69 @@
 //! reads Python 2 era headers (`u'<f4'`, `(3L,)`) that NumPy still loads, and neither refuses a
 //! key given twice (npyz also ignores unknown keys, ndarray-npy refuses a list as the shape).
 
-use super::{bad_header, byte_len, Dtype, Endian, Header, NpyError};
+use super::dtype::{Dtype, Endian};
+use super::error::{bad_header, NpyError};
 use py_literal::Value as PyValue;
 use std::path::Path;
+
+/// A validated `.npy` header.
+///
+/// A header returned by this module is consistent with its file: the data size computed from
+/// `shape` and `dtype` fits in memory addresses and equals the number of bytes after
+/// `data_offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Element type.
+    pub dtype: Dtype,
+    /// Byte order of the elements.
+    pub endian: Endian,
+    /// Whether the data is stored column-major (first axis varying fastest).
+    pub fortran_order: bool,
+    /// Length of each axis; empty for a 0-d array.
+    pub shape: Vec<usize>,
+    /// Offset of the first data byte from the start of the file.
+    pub data_offset: usize,
+}
+
+impl Header {
+    /// The dtype string as NumPy writes it, e.g. `<f4`, `>i8` or `|u1` (and as ndarray-npy reads
+    /// it).
+    pub fn descr(&self) -> String {
+        let order = match (self.dtype.itemsize(), self.endian) {
+            (1, _) => '|',
+            (_, Endian::Little) => '<',
+            (_, Endian::Big) => '>',
+        };
+        format!("{order}{}", self.dtype.code())
+    }
+
+    /// Number of elements, or `None` if it overflows `usize`.
+    pub fn element_count(&self) -> Option<usize> {
+        self.shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+    }
+
+    /// Number of data bytes, or `None` if the array could not be addressed in memory.
+    pub fn data_len(&self) -> Option<usize> {
+        byte_len(&self.shape, self.dtype.itemsize())
+    }
+}
+
+/// Bytes occupied by an array, requiring (as `ndarray` does) that the product of the non-zero
+/// axis lengths fits too, so that e.g. `(0, 10^15, 10^15)` is refused rather than accepted
+/// here and rejected later by `ndarray`.
+pub(super) fn byte_len(shape: &[usize], itemsize: usize) -> Option<usize> {
+    let nonzero = shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))?;
+    let bytes = nonzero.checked_mul(itemsize)?;
+    if bytes > isize::MAX as usize {
+        return None;
+    }
+    Some(if shape.contains(&0) { 0 } else { bytes })
+}
 
 /// The first six bytes of every `.npy` file.
 pub(super) const MAGIC: &[u8; 6] = b"\x93NUMPY";

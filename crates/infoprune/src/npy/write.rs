@@ -2,8 +2,9 @@
 //! leaves out NumPy's spare spaces for the growth axis, so the header is made here), replaced
 //! atomically through [`crate::outputs`].
 
-use super::header::MAGIC;
-use super::{byte_len, NpyError, Overwrite, PyShape};
+use super::error::{NpyError, PyShape};
+use super::header::{byte_len, MAGIC};
+use super::overwrite::Overwrite;
 use ndarray::ArrayView2;
 use std::io;
 use std::path::Path;

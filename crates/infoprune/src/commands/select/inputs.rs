@@ -3,8 +3,8 @@
 
 use super::args::SelectArgs;
 use crate::args::{read_labels, read_vector, score_from_logits};
+use crate::dataset::SampleInputs;
 use crate::error::{Error, Result};
-use crate::pipeline::SampleInputs;
 use infoprune_core::scores::ScoreOptions;
 use ndarray::{Array2, Axis};
 

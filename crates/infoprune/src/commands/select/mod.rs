@@ -14,6 +14,7 @@ pub use planned::{merge_in_memory, plan_in_memory, run_parts_in_memory};
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
 use crate::dataset::Dataset;
+use crate::dataset::Embeddings;
 use crate::error::{Error, Result};
 use crate::merge::merge;
 use crate::npy;
@@ -21,9 +22,9 @@ use crate::npy_map::MappedMatrix;
 use crate::outputs;
 use crate::partition::{PartitionConfig, PartitionMethod};
 use crate::parts::PartOutcome;
-use crate::pipeline::{Embeddings, Pruner, PrunerConfig};
 use crate::plan::Plan;
 use crate::progress_bars::Bars;
+use crate::pruner::{Pruner, PrunerConfig};
 use crate::report::Report;
 use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::Method;
@@ -73,7 +74,7 @@ fn select_report(
 fn finish_select(
     args: &SelectArgs,
     config: &PrunerConfig,
-    pruned: &crate::pipeline::Pruned,
+    pruned: &crate::pruned::Pruned,
     facts: RunFacts,
     bars: &Bars,
 ) -> Result<()> {
