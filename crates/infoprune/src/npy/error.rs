@@ -175,7 +175,7 @@ pub enum NpyError {
         /// The value.
         value: u64,
     },
-    /// The output exists and [`Overwrite::Refuse`] was given.
+    /// The output exists and [`Overwrite::Refuse`](crate::npy::Overwrite::Refuse) was given.
     #[error("{} already exists; pass --force to replace it", .path.display())]
     AlreadyExists {
         /// The output path.
