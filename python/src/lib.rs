@@ -13,8 +13,9 @@ use arrays::{floats, int_vector, vector, Floats};
 use infoprune::commands::graph::GraphArgs;
 use infoprune::commands::score::ScoreArgs;
 use infoprune::commands::select::SelectArgs;
+use infoprune::commands::select::{select_in_memory, SelectData};
 use infoprune::commands::tokens::TokensArgs;
-use infoprune::in_memory::{self, CaptionInputs, SelectData};
+use infoprune::in_memory::{self, CaptionInputs};
 use ndarray::{ArrayView2, Ix2, Ix3};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use options::Spec;
@@ -141,7 +142,7 @@ fn select<'py>(
     };
     let address = embeddings.as_ref().and_then(arrays::address);
     let show = progress && !args.quiet;
-    let selected = interrupt::run(py, show, |p| in_memory::select(&args, data, p))?;
+    let selected = interrupt::run(py, show, |p| select_in_memory(&args, data, p))?;
     let selected = selected.map_err(py_error)?;
     let indices: Vec<i64> = selected.indices.iter().map(|&i| i as i64).collect();
     Ok((indices.into_pyarray(py), selected.report.to_json(), address))

@@ -7,9 +7,7 @@
 //! Everything else runs through the command's own code, so the same inputs give the same result.
 //! `select`'s lives with the command ([`crate::commands::select::select_in_memory`]).
 
-pub use crate::commands::select::{
-    select_in_memory as select, SelectData, Selected, IN_MEMORY_GRAPH,
-};
+pub use crate::logit_scores::score_from_logits;
 
 use crate::args::{check_outputs, overwrite};
 use crate::backend_choice::open_backend;
@@ -23,7 +21,7 @@ use crate::pipeline::Embeddings;
 use infoprune_core::csr::{CsrSimilarity, SymmetryCheck};
 use infoprune_core::ivf::{search_graph, ResolvedSearch};
 use infoprune_core::progress::{Progress, Stage};
-use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
+use infoprune_core::scores::ScoreKind;
 use infoprune_core::tokens::TokenSelector;
 use infoprune_core::CoreError;
 use ndarray::{Array2, ArrayView2, ArrayView3};
@@ -40,29 +38,6 @@ fn commit(staged: Vec<Staged>, force: bool) -> Result<()> {
         outputs::commit(staged, overwrite(force))?;
     }
     Ok(())
-}
-
-/// A score from logits `T × n × C` (and penultimate features for GraNd), as `select
-/// --scores-from` and `score --kind` compute it.
-///
-/// # Errors
-/// A usage error if the logits' `n` differs from the labels'; the core's errors otherwise.
-pub fn score_from_logits(
-    kind: ScoreKind,
-    logits: ArrayView3<f32>,
-    labels: &[i64],
-    features: Option<ArrayView2<f32>>,
-    options: &ScoreOptions,
-) -> Result<Vec<f32>> {
-    if logits.dim().1 != labels.len() {
-        return Err(Error::Usage(format!(
-            "logits hold n = {} samples (shape T×n×C = {:?}) but the labels have {}",
-            logits.dim().1,
-            logits.dim(),
-            labels.len()
-        )));
-    }
-    Ok(compute_score(kind, logits, labels, features, options)?)
 }
 
 /// `infoprune score --kind` on logits in memory: the scores and the kind's name.

@@ -59,6 +59,7 @@ pub mod error;
 pub mod in_memory;
 mod ivf_groups;
 mod kmeans_partition;
+mod logit_scores;
 pub mod merge;
 pub mod npy;
 pub mod npy_map;

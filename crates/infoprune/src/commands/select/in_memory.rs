@@ -8,13 +8,15 @@
 //! inputs and seed give the same selection and the same report.
 
 use super::args::SelectArgs;
+use super::config::{
+    embeddings_config, graph_config, refuse_search_with_graph, select_report, RunFacts,
+};
 use super::inputs::Inputs;
 use super::memory::check_peak_memory;
-use super::{embeddings_config, graph_config, refuse_search_with_graph, select_report, RunFacts};
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
 use crate::error::{Error, Result};
-use crate::in_memory::score_from_logits;
+use crate::logit_scores::score_from_logits;
 use crate::npy;
 use crate::outputs::{self, Staged};
 use crate::pipeline::{Embeddings, Pruned, Pruner, PrunerConfig};

@@ -2,6 +2,7 @@
 //! per partition) or from a given similarity (`--graph K.npz`, one problem over all samples).
 
 mod args;
+mod config;
 mod in_memory;
 mod inputs;
 mod memory;
@@ -20,55 +21,17 @@ use crate::merge::merge;
 use crate::npy;
 use crate::npy_map::MappedMatrix;
 use crate::outputs;
-use crate::partition::{PartitionConfig, PartitionMethod};
 use crate::parts::PartOutcome;
 use crate::plan::Plan;
 use crate::progress_bars::Bars;
 use crate::pruner::{Pruner, PrunerConfig};
-use crate::report::Report;
+use config::{embeddings_config, graph_config, refuse_search_with_graph, select_report, RunFacts};
 use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::Method;
 use inputs::read_inputs;
-use memory::{check_memory, global_layout, memory_budget};
+use memory::check_memory;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// What a run of `select` measured besides the pipeline's own result.
-struct RunFacts<'a> {
-    started: Instant,
-    n: usize,
-    read_seconds: f64,
-    dropped_nonfinite: usize,
-    estimated_peak_bytes: u64,
-    backend: String,
-    gpu: Option<infoprune_core::backend::DeviceCounters>,
-    graph: Option<&'a Path>,
-}
-
-/// The report of a `select` run that took `write_seconds` to write its outputs.
-fn select_report(
-    config: &PrunerConfig,
-    pruned: &crate::pipeline::Pruned,
-    facts: &RunFacts,
-    write_seconds: f64,
-) -> Report {
-    let mut report = Report::new(
-        pruned,
-        config,
-        facts.n,
-        &[("read", facts.read_seconds), ("write", write_seconds)],
-    );
-    report.dropped_nonfinite = facts.dropped_nonfinite;
-    report.estimated_peak_bytes = facts.estimated_peak_bytes;
-    report.backend = facts.backend.clone();
-    report.gpu = facts.gpu.map(Into::into);
-    if let Some(graph) = facts.graph {
-        report.graph = Some(graph.display().to_string());
-        report.neighbors = None;
-        report.partition_method = "none";
-    }
-    report
-}
 
 /// Writes the kept indices and the report, and prints the summary line.
 fn finish_select(
@@ -224,54 +187,6 @@ fn write_text(args: &SelectArgs, text: &str, summary: String) -> Result<()> {
     )?;
     if !args.quiet {
         crate::errln!("{summary} → {}", out.display())?;
-    }
-    Ok(())
-}
-
-/// The pipeline's configuration for `k` of `n × d` embeddings of `itemsize`-byte elements.
-fn embeddings_config(
-    args: &SelectArgs,
-    k: usize,
-    n: usize,
-    d: usize,
-    itemsize: u64,
-) -> Result<PrunerConfig> {
-    let default_partition = PartitionConfig::default();
-    Ok(PrunerConfig {
-        select: args.config(k)?,
-        partition: PartitionConfig {
-            method: args
-                .partition
-                .map_or(default_partition.method, PartitionMethod::from),
-            max_size: args.partition_size.unwrap_or(default_partition.max_size),
-            seed: args.seed,
-            global: global_layout(args),
-            memory_budget: memory_budget(args, n, d, itemsize),
-            ..default_partition
-        },
-        class_quota: args.class_quota,
-        quota_classes: args.quota_classes.clone(),
-    })
-}
-
-/// The pipeline's configuration for `k` samples of a given graph: one problem, no partitions.
-fn graph_config(args: &SelectArgs, k: usize) -> Result<PrunerConfig> {
-    Ok(PrunerConfig {
-        select: args.config(k)?,
-        partition: PartitionConfig::default(),
-        class_quota: false,
-        quota_classes: Vec::new(),
-    })
-}
-
-/// Refuses the graph-search options with a given graph: none is searched.
-fn refuse_search_with_graph(args: &SelectArgs) -> Result<()> {
-    if args.knn_search.knn != crate::args::KnnArg::Auto || args.knn_search.any_ivf_option() {
-        return Err(Error::Usage(
-            "--knn, --nlist, --nprobe and --recall-sample choose how a kNN graph is searched; \
-             with --graph K.npz none is built"
-                .into(),
-        ));
     }
     Ok(())
 }

@@ -6,10 +6,11 @@
 //! process sees the dataset the plan was made of, and the merged result equals one selection.
 
 use super::args::SelectArgs;
+use super::config::{embeddings_config, RunFacts};
 use super::in_memory::{check_given_data, finish_select, inputs};
+use super::in_memory::{SelectData, Selected};
 use super::inputs::Inputs;
 use super::memory::check_peak_memory;
-use super::{embeddings_config, RunFacts, SelectData, Selected};
 use crate::args::{check_outputs, resolve_budget};
 use crate::backend_choice::open_backend;
 use crate::dataset::Dataset;
