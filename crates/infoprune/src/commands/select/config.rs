@@ -5,6 +5,7 @@ use super::args::SelectArgs;
 use super::memory::{global_layout, memory_budget};
 use crate::error::{Error, Result};
 use crate::partition::{PartitionConfig, PartitionMethod};
+use crate::pruned::Pruned;
 use crate::pruner::PrunerConfig;
 use crate::report::Report;
 use std::path::Path;
@@ -93,4 +94,18 @@ pub(super) fn refuse_search_with_graph(args: &SelectArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Maps the kept indices of a run over the finite rows (`--drop-nonfinite`: `rows` holds the
+/// original index of each) back to the original rows; returns how many of the `n` were dropped.
+pub(super) fn back_to_rows(pruned: &mut Pruned, rows: Option<&[usize]>, n: usize) -> usize {
+    match rows {
+        Some(rows) => {
+            for i in &mut pruned.indices {
+                *i = rows[*i];
+            }
+            n - rows.len()
+        }
+        None => 0,
+    }
 }

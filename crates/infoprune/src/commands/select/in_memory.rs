@@ -9,7 +9,8 @@
 
 use super::args::SelectArgs;
 use super::config::{
-    embeddings_config, graph_config, refuse_search_with_graph, select_report, RunFacts,
+    back_to_rows, embeddings_config, graph_config, refuse_search_with_graph, select_report,
+    RunFacts,
 };
 use super::inputs::Inputs;
 use super::memory::check_peak_memory;
@@ -165,15 +166,7 @@ fn select_with_embeddings(
     let config = embeddings_config(args, k, n, d, itemsize)?;
     let pruner = Pruner::new(config.clone()).backend(open_backend(args.backend, args.quiet)?);
     let mut pruned = pruner.run(embeddings, inputs.sample_inputs(), progress)?;
-    let dropped_nonfinite = match &rows {
-        Some(rows) => {
-            for i in &mut pruned.indices {
-                *i = rows[*i];
-            }
-            n - rows.len()
-        }
-        None => 0,
-    };
+    let dropped_nonfinite = back_to_rows(&mut pruned, rows.as_deref(), n);
     let facts = RunFacts {
         started,
         n,

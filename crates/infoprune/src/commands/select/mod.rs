@@ -25,7 +25,10 @@ use crate::parts::PartOutcome;
 use crate::plan::Plan;
 use crate::progress_bars::Bars;
 use crate::pruner::{Pruner, PrunerConfig};
-use config::{embeddings_config, graph_config, refuse_search_with_graph, select_report, RunFacts};
+use config::{
+    back_to_rows, embeddings_config, graph_config, refuse_search_with_graph, select_report,
+    RunFacts,
+};
 use infoprune_core::progress::{Progress, Stage};
 use infoprune_core::Method;
 use inputs::read_inputs;
@@ -275,15 +278,7 @@ fn select_with_embeddings(
             merge(&plan, &outcomes)?
         }
     };
-    let dropped_nonfinite = match &rows {
-        Some(rows) => {
-            for i in &mut pruned.indices {
-                *i = rows[*i];
-            }
-            n - rows.len()
-        }
-        None => 0,
-    };
+    let dropped_nonfinite = back_to_rows(&mut pruned, rows.as_deref(), n);
     let facts = RunFacts {
         started,
         n,

@@ -6,7 +6,7 @@
 //! process sees the dataset the plan was made of, and the merged result equals one selection.
 
 use super::args::SelectArgs;
-use super::config::{embeddings_config, RunFacts};
+use super::config::{back_to_rows, embeddings_config, RunFacts};
 use super::in_memory::{check_given_data, finish_select, inputs};
 use super::in_memory::{SelectData, Selected};
 use super::inputs::Inputs;
@@ -157,15 +157,7 @@ pub fn merge_in_memory(
     timings.extend(&pruned.timings);
     pruned.timings = timings;
     let n = setup.view.nrows();
-    let dropped_nonfinite = match &setup.rows {
-        Some(rows) => {
-            for i in &mut pruned.indices {
-                *i = rows[*i];
-            }
-            n - rows.len()
-        }
-        None => 0,
-    };
+    let dropped_nonfinite = back_to_rows(&mut pruned, setup.rows.as_deref(), n);
     let facts = RunFacts {
         started,
         n,
