@@ -304,7 +304,7 @@ fn select_graph_equals_select_from_embeddings_with_one_partition() {
             "--scores",
             &scores,
             "--keep",
-            "0.2",
+            "0.25",
             "--backend",
             "cpu",
             "-q",

@@ -244,11 +244,15 @@ fn select_solves_one_global_problem_on_the_ivf_graph() {
         )
     };
     // Default: above the crossover auto searches with IVF and, with no memory limit, solves one
-    // problem over all n.
+    // problem over all candidates: at 90% pruning without labels or a noise signal, the n/10
+    // highest scores are dropped first (SPEC §1.5), and the lists are those of the rest.
     let (global, report) = run("global", &["--recall-sample", "1000"]);
     assert_eq!(global.len(), n / 10);
+    assert_eq!(report["dropped_noisy"], n / 10);
+    assert_eq!(report["noise_signal"], "the scores' hard tail");
+    assert_eq!(report["noise_cutoff"], "hard-tail");
     assert_eq!(report["knn"], "ivf");
-    assert_eq!(report["nlist"], default_nlist(n));
+    assert_eq!(report["nlist"], default_nlist(n - n / 10));
     assert_eq!(report["nprobe"], DEFAULT_NPROBE);
     assert_eq!(report["recall_sample"], 1000);
     assert!(report["recall"].as_f64().unwrap() >= 0.95, "{report}");
@@ -281,7 +285,7 @@ fn select_solves_one_global_problem_on_the_ivf_graph() {
         "random",
         &["--partition", "random", "--partition-size", "6000"],
     );
-    assert_eq!(random_report["partitions"], 10);
+    assert_eq!(random_report["partitions"], (n - n / 10) / 6000);
     let (one_exact, _) = run(
         "one_exact",
         &["--knn", "exact", "--partition-size", "60000"],

@@ -266,8 +266,43 @@ fn every_score_based_method_selects_exactly_k() {
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
         assert_eq!(json["method"], method);
     }
-    // --scores-from computes the same importance in process.
+    // --scores-from computes the same importance in process, and (SPEC §1.5) the noise signal
+    // minus AUM from the same logits, with class-balanced budgets from the labels: the same run
+    // as the score files given by hand.
+    assert!(infoprune(&[
+        "score",
+        "--logits",
+        &l,
+        "--labels",
+        &yl,
+        "--kind",
+        "aum",
+        "--out",
+        &fx.s("minus_aum.npy"),
+        "-q"
+    ])
+    .status
+    .success());
+    let by_hand = fx.s("by_hand.npy");
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--scores",
+        &s,
+        "--noise",
+        &fx.s("minus_aum.npy"),
+        "--labels",
+        &yl,
+        "--keep",
+        "0.25",
+        "--out",
+        &by_hand,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let out = fx.s("from.npy");
+    let report = fx.s("from.json");
     let o = infoprune(&[
         "select",
         "--embeddings",
@@ -282,11 +317,44 @@ fn every_score_based_method_selects_exactly_k() {
         "0.25",
         "--out",
         &out,
+        "--report",
+        &report,
         "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         npy::read_i64_vector(Path::new(&out)).unwrap(),
+        npy::read_i64_vector(Path::new(&by_hand)).unwrap()
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["noise_signal"], "minus AUM from --logits");
+    assert_eq!(json["noise_cutoff"], "auto");
+    assert_eq!(json["class_quota"], true);
+    // --drop-noisy 0 and --no-class-quota turn both defaults off: the plain --scores run.
+    let plain = fx.s("plain.npy");
+    let o = infoprune(&[
+        "select",
+        "--embeddings",
+        &e,
+        "--scores-from",
+        "el2n",
+        "--logits",
+        &l,
+        "--labels",
+        &yl,
+        "--keep",
+        "0.25",
+        "--drop-noisy",
+        "0",
+        "--no-class-quota",
+        "--out",
+        &plain,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        npy::read_i64_vector(Path::new(&plain)).unwrap(),
         npy::read_i64_vector(&fx.path("infomax.npy")).unwrap()
     );
     // Moderate without labels is a clear error.
@@ -406,4 +474,103 @@ fn mapped_and_converted_logits_give_the_same_scores() {
         assert_eq!(bits(&outs[0]), bits(&outs[1]), "{kind}: float64");
         assert_eq!(bits(&outs[0]), bits(&outs[2]), "{kind}: big-endian");
     }
+}
+
+/// SPEC §1.5 at a size users run (20,000 × 16, one exact problem): labels give class-balanced
+/// budgets, and without labels or a noise signal the hardest tenth is dropped at 90% pruning.
+#[test]
+fn defaults_follow_the_inputs() {
+    let fx = Fixture::new();
+    let n = 20_000;
+    let e = fx.embeddings("e.npy", &clustered(n, 16, 21));
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let scores: Vec<f32> = (0..n).map(|_| rng.random::<f32>()).collect();
+    // Ten classes of unequal size (class c holds about (c + 1)/55 of the samples).
+    let labels: Vec<i64> = (0..n)
+        .map(|_| {
+            let mut u = rng.random_range(0..55);
+            (0..10i64)
+                .find(|c| {
+                    let take = u < c + 1;
+                    u -= if take { 0 } else { c + 1 };
+                    take
+                })
+                .unwrap()
+        })
+        .collect();
+    let s = fx.vector("s.npy", &scores);
+    let y = write_labels(&fx, "y.npy", &labels);
+    let run = |name: &str, keep: &str, extra: &[&str]| {
+        let (out, report) = (fx.s(&format!("{name}.npy")), fx.s(&format!("{name}.json")));
+        let o = infoprune(
+            &[
+                &[
+                    "select",
+                    "--embeddings",
+                    &e,
+                    "--scores",
+                    &s,
+                    "--keep",
+                    keep,
+                    "--out",
+                    &out,
+                    "--report",
+                    &report,
+                    "-q",
+                    "--backend",
+                    "cpu",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        );
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        (read_keep(Path::new(&out)), json)
+    };
+    let k = n / 10;
+    let class_counts = |keep: &[i64]| {
+        let mut counts = [0usize; 10];
+        keep.iter()
+            .for_each(|&i| counts[labels[i as usize] as usize] += 1);
+        counts
+    };
+    let sizes = class_counts(&(0..n as i64).collect::<Vec<_>>());
+    let share = |c: usize| k as f64 * sizes[c] as f64 / n as f64;
+
+    // Labels: every class keeps its share of k, rounded (largest remainder), and nothing else is
+    // dropped (the class cells keep the mislabeled tail out themselves).
+    let (balanced, report) = run("balanced", "0.1", &["--labels", &y]);
+    assert_eq!(balanced.len(), k);
+    assert_eq!(report["class_quota"], true);
+    assert_eq!(report["dropped_noisy"], 0);
+    assert!(report["noise_signal"].is_null());
+    let counts = class_counts(&balanced);
+    for c in 0..10 {
+        assert!((counts[c] as f64 - share(c)).abs() < 1.0, "{c}: {counts:?}");
+    }
+    // Without class-balanced budgets the classes drift from their shares (and labels that
+    // nothing reads are refused, so that run is checked without them).
+    let (plain, report) = run("plain", "0.1", &["--hard-tail", "0"]);
+    assert!(report["noise_signal"].is_null(), "{report}");
+    let counts = class_counts(&plain);
+    assert!(
+        (0..10).any(|c| (counts[c] as f64 - share(c)).abs() >= 2.0),
+        "{counts:?}"
+    );
+
+    // No labels, no noise signal, 90% pruning: the n/10 highest scores are dropped first.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    let hardest: std::collections::HashSet<i64> =
+        order[..n / 10].iter().map(|&i| i as i64).collect();
+    let (tail, report) = run("tail", "0.1", &[]);
+    assert_eq!(report["dropped_noisy"], n / 10);
+    assert_eq!(report["noise_signal"], "the scores' hard tail");
+    assert!(tail.iter().all(|i| !hardest.contains(i)));
+    assert!(plain.iter().any(|i| hardest.contains(i)));
+    // Below 80% pruning nothing is dropped.
+    let (_, report) = run("low", "0.25", &[]);
+    assert_eq!(report["dropped_noisy"], 0);
 }

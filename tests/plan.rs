@@ -11,6 +11,7 @@ use infoprune::pipeline::{
 };
 use infoprune::plan::Plan;
 use infoprune::report::Report;
+use infoprune_core::importance::NoiseCutoff;
 use infoprune_core::ivf::{IvfParams, KnnSearch};
 use infoprune_core::progress::Silent;
 use infoprune_core::select::SelectConfig;
@@ -68,7 +69,11 @@ fn cases() -> Vec<(&'static str, PrunerConfig, bool)> {
         ),
         (
             "random+noise",
-            with(SelectConfig::new(k), parts(PartitionMethod::Random)),
+            // The cutoff the subset was recorded with (the default before it followed the signal).
+            with(
+                SelectConfig::new(k).noise_cutoff(NoiseCutoff::Schedule),
+                parts(PartitionMethod::Random),
+            ),
             true,
         ),
         (

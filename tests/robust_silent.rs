@@ -162,7 +162,28 @@ fn options_without_effect_are_refused_by_name() {
         (vec!["--method", "topk", "--aum", &s], "--aum"),
         (vec!["--normalize", "rank"], "--normalize"),
         (vec!["--representativeness", "0.5"], "--representativeness"),
-        (vec!["--labels", &y], "--labels"),
+        (vec!["--method", "topk", "--labels", &y], "--labels"),
+        // Without class-balanced budgets nothing else reads the labels here.
+        (vec!["--labels", &y, "--no-class-quota"], "--labels"),
+        (vec!["--no-class-quota"], "--no-class-quota"),
+        (
+            vec!["--method", "random", "--typicality", "rank"],
+            "--typicality",
+        ),
+        (vec!["--drop-noisy", "schedule"], "--drop-noisy"),
+        (vec!["--hard-tail", "0.1"], "--hard-tail"),
+        (
+            vec!["--method", "topk", "--scores", &s, "--hard-tail", "0.1"],
+            "--hard-tail",
+        ),
+        (
+            vec!["--scores", &s, "--labels", &y, "--hard-tail", "0.1"],
+            "--hard-tail",
+        ),
+        (
+            vec!["--scores", &s, "--noise", &s, "--hard-tail", "0.1"],
+            "--hard-tail",
+        ),
         (vec!["--logits", &s], "--logits"),
         (vec!["--drop-noisy", "0.2"], "--drop-noisy"),
         (vec!["--noise", &s, "--drop-noisy", "0"], "--noise"),
@@ -199,7 +220,12 @@ fn options_without_effect_are_refused_by_name() {
             "0.5",
         ],
         vec!["--noise", &s, "--drop-noisy", "0.1"],
+        vec!["--noise", &s, "--drop-noisy", "schedule"],
+        vec!["--scores", &s, "--hard-tail", "0.2"],
         vec!["--drop-noisy", "0"],
+        // Labels give infomax and greedy class-balanced budgets (SPEC §1.5).
+        vec!["--labels", &y],
+        vec!["--method", "greedy", "--labels", &y, "--typicality", "rank"],
     ] {
         let o = select(&[&extra[..], &["--force"]].concat());
         assert!(o.status.success(), "{extra:?}: {}", stderr(&o));

@@ -135,9 +135,11 @@ def select(
         budget: number of samples to keep (give exactly one of ``keep`` and ``budget``).
         method: ``infomax``, ``greedy``, ``random``, ``topk``, ``sims``, ``ccs``, ``moderate``,
             ``d2`` or ``semdedup``.
-        labels: integer class labels, length ``n`` (SIMS's class stage, moderate,
-            ``scores_from``, ``partition="class"``, ``class_quota``).
-        noise: noise signal, length ``n`` (high = likely mislabeled), for ``drop_noisy``.
+        labels: integer class labels, length ``n``: with ``infomax`` or ``greedy`` the budgets
+            are class-balanced by default (``no_class_quota=True`` turns it off); also SIMS's
+            class stage, moderate, ``scores_from``, ``partition="class"``.
+        noise: noise signal, length ``n`` (high = likely mislabeled, e.g. minus AUM), for
+            ``drop_noisy``; with ``scores_from`` it defaults to minus AUM from the same logits.
         seed: seed of every random choice.
         backend: ``auto``, ``cpu`` or ``wgpu``.
         progress: show the stages as progress bars on stderr.
@@ -147,10 +149,10 @@ def select(
             ``logits`` and ``score_features`` take arrays; ``scores_from``, ``class_fraction``,
             ``scores_high``, ``solver``, ``alpha``, ``beta``, ``neighbors``, ``symmetrize``,
             ``knn``, ``nlist``, ``nprobe``, ``recall_sample``, ``representativeness``,
-            ``drop_noisy``, ``ccs_cutoff``, ``semdedup_keep``, ``semdedup_cluster_size``,
+            ``typicality``, ``drop_noisy``, ``hard_tail``, ``ccs_cutoff``, ``semdedup_keep``, ``semdedup_cluster_size``,
             ``normalize``, ``iterations``, ``tolerance``, ``step_growth``, ``swap_rounds``,
             ``greedy_candidate``, ``max_memory``, ``drop_nonfinite``, ``partition``,
-            ``partition_size``, ``class_quota``, ``quota_classes``; ``out`` and ``report`` (paths)
+            ``partition_size``, ``class_quota``, ``no_class_quota``, ``quota_classes``; ``out`` and ``report`` (paths)
             also write the command's files, ``force`` lets them replace existing ones, ``quiet``
             is ``not progress``.
 

@@ -5,8 +5,11 @@
 //! - [`Representativeness`]: `s = (1 − γ)·ŝ + γ·d̂` with `d̂` the normalised degree; `γ` defaults to the
 //!   pruning ratio (`Auto`), so typical samples win when little is kept. Without it the objective
 //!   favours isolated outliers at high pruning ratios.
-//! - [`NoiseCutoff`]: drop the `c·n` noisiest samples first; `c` defaults to 0 / 0.1 / 0.2 below 50%,
-//!   from 50% and from 80% pruning (`Auto`).
+//! - [`NoiseCutoff`]: drop the noisiest samples first; by default (`Auto`) the ones whose signal is
+//!   positive (minus AUM > 0: the model prefers another class on average), at most half of the
+//!   data; the former pruning-ratio schedule and a fixed fraction are options.
+//! - [`HardTail`]: without a noise signal or labels, drop a tenth of the highest scores at 80%
+//!   pruning and above.
 //! - [`AlphaRule`]: `α = β·mean(s) / ((k/n)·mean_i d_i)` with `β = 1`, or a fixed `α`.
 
 use crate::error::{check_finite, CoreError, Result};
@@ -109,13 +112,19 @@ impl Representativeness {
     }
 }
 
-/// `s = (1 − γ)·ŝ + γ·d̂` with `d̂` the min-max normalised degrees; with no scores, `s = d̂`.
+/// `s = (1 − γ)·ŝ + γ·d̂` with `d̂` the degrees normalised by `typicality` (min-max by default;
+/// [`ScoreNormalization::Raw`] is read as min-max too, raw degrees have no common scale with
+/// `ŝ`); with no scores, `s = d̂`.
 pub fn compose_importance(
     normalized_scores: Option<&[f32]>,
     degrees: &[f32],
     gamma: f64,
+    typicality: ScoreNormalization,
 ) -> Vec<f32> {
-    let d_hat = min_max(degrees);
+    let d_hat = match typicality {
+        ScoreNormalization::Rank => rank_normalize(degrees),
+        ScoreNormalization::MinMax | ScoreNormalization::Raw => min_max(degrees),
+    };
     match normalized_scores {
         None => d_hat,
         Some(s_hat) => s_hat
@@ -126,12 +135,32 @@ pub fn compose_importance(
     }
 }
 
-/// How many of the noisiest samples are dropped before selection.
+/// The fraction of the median AUM by which a sample's AUM must fall below zero for
+/// [`NoiseCutoff::Auto`] to drop it (**ours**, measured in the quality study: 0 dropped hard clean
+/// samples and cost up to 0.8 points at 30% pruning of clean data; 0.5 kept twice as many flipped
+/// samples as 0.25 with 10% and 20% flipped labels).
+pub const AUTO_MARGIN: f64 = 0.25;
+
+/// How many of the noisiest samples are dropped before selection (SPEC §1, noise cutoff).
+///
+/// The count follows the **estimated noise level**, not the pruning ratio (**ours**, measured in
+/// the quality study: a ratio schedule drops nothing at 30% pruning of a set with 10% flipped
+/// labels, and 10% of a clean set at 50%). The signal is read as minus AUM. AUM < 0 (the model
+/// prefers another class than the label on average) held for 97.5% of flipped samples but also
+/// for 4.9% of clean ones on held-back data, and dropping those hard clean samples cost accuracy at
+/// low pruning ratios; a margin of [`AUTO_MARGIN`] of the median AUM keeps most of them (on
+/// digits: about 10 of 1,347 clean samples dropped instead of 37, 94% of the flipped ones still
+/// dropped).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum NoiseCutoff {
-    /// 0 below 50% pruning, 0.1 from 50% to 80%, 0.2 at 80% and above (default).
+    /// Every sample whose signal exceeds `τ = AUTO_MARGIN · max(0, −median(signal))` (default),
+    /// i.e. whose AUM is below `−AUTO_MARGIN · median(AUM)`; at most `⌊n/2⌋` of them (beyond
+    /// half, labels carry no information and the signal is not minus AUM). The threshold scales
+    /// with the logits, so it does not depend on the model's temperature.
     #[default]
     Auto,
+    /// The former schedule: `c` = 0 below 50% pruning, 0.1 from 50% to 80%, 0.2 at 80% and above.
+    Schedule,
     /// A fixed fraction `c ∈ [0, 1)` of the dataset.
     Fraction(f64),
 }
@@ -144,24 +173,102 @@ impl NoiseCutoff {
                 Err(CoreError::InvalidParameter {
                     name: "drop-noisy",
                     value: c.to_string(),
-                    reason: "must be 'auto' or a fraction in [0, 1)",
+                    reason: "must be 'auto', 'schedule' or a fraction in [0, 1)",
                 })
             }
             other => Ok(other),
         }
     }
 
-    /// The fraction `c` for keeping `k` of `n` samples. Auto compares in integers so that 20% kept is
+    /// The fraction `c` of [`NoiseCutoff::Schedule`] and [`NoiseCutoff::Fraction`] for keeping `k`
+    /// of `n` samples (`None` for [`NoiseCutoff::Auto`], whose count comes from the signal). The
+    /// schedule compares in integers so that 20% kept is exactly "80% pruned".
+    pub fn fraction(self, k: usize, n: usize) -> Option<f64> {
+        match self {
+            NoiseCutoff::Fraction(c) => Some(c),
+            NoiseCutoff::Auto => None,
+            NoiseCutoff::Schedule => {
+                let pruned = (n - k) as u128;
+                let n = n as u128;
+                Some(if 5 * pruned >= 4 * n {
+                    0.2
+                } else if 2 * pruned >= n {
+                    0.1
+                } else {
+                    0.0
+                })
+            }
+        }
+    }
+
+    /// How many samples the rule asks to drop from `noise`, before the cap that leaves `k`.
+    pub fn requested(self, noise: &[f32], k: usize) -> usize {
+        let n = noise.len();
+        match self.fraction(k, n) {
+            Some(c) => (c * n as f64).floor() as usize,
+            None => {
+                let tau = AUTO_MARGIN * (-median(noise)).max(0.0);
+                noise.iter().filter(|&&v| v as f64 > tau).count().min(n / 2)
+            }
+        }
+    }
+
+    /// The samples to drop: the [`NoiseCutoff::requested`] largest noise values (ties: smaller
+    /// index first), but never so many that fewer than `k` remain. Returned sorted ascending.
+    pub fn noisiest(self, noise: &[f32], k: usize) -> Result<Vec<usize>> {
+        check_finite("noise", noise)?;
+        let n = noise.len();
+        let count = self.requested(noise, k).min(n.saturating_sub(k));
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| noise[b].total_cmp(&noise[a]).then(a.cmp(&b)));
+        let mut drop = order[..count].to_vec();
+        drop.sort_unstable();
+        Ok(drop)
+    }
+}
+
+/// Without any noise signal and without class-balanced budgets, how many of the samples with the
+/// highest scores (the hardest, for a difficulty score such as EL2N) are dropped before selection
+/// (SPEC §1.5, **ours**). Mislabeled samples have the highest difficulty scores and, without labels
+/// to balance by, look typical of their true class, so at high pruning ratios the default would
+/// otherwise fill the subset with them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum HardTail {
+    /// Nothing is dropped: the plain objective (the library's default; the command line and the
+    /// Python package default to [`HardTail::Auto`] without labels).
+    #[default]
+    Off,
+    /// `c` = 0.1 at 80% pruning and above, 0 below. Measured on digits, scores alone,
+    /// 90% pruning: with 10% flipped labels 91.6% accuracy instead of 75.1% (random: 88.8%); on
+    /// clean labels 91.7% instead of 92.1%. At 70% it would cost 1.5 points on clean labels, so it
+    /// stops at 80%.
+    Auto,
+    /// A fixed fraction `c ∈ [0, 1)`; 0 turns it off.
+    Fraction(f64),
+}
+
+impl HardTail {
+    /// Checks a fixed fraction lies in `[0, 1)`.
+    pub fn validate(self) -> Result<Self> {
+        match self {
+            HardTail::Fraction(c) if !(0.0..1.0).contains(&c) => Err(CoreError::InvalidParameter {
+                name: "hard-tail",
+                value: c.to_string(),
+                reason: "must be 'auto' or a fraction in [0, 1)",
+            }),
+            other => Ok(other),
+        }
+    }
+
+    /// The fraction `c` for keeping `k` of `n` samples, compared in integers so that 20% kept is
     /// exactly "80% pruned".
     pub fn fraction(self, k: usize, n: usize) -> f64 {
         match self {
-            NoiseCutoff::Fraction(c) => c,
-            NoiseCutoff::Auto => {
+            HardTail::Off => 0.0,
+            HardTail::Fraction(c) => c,
+            HardTail::Auto => {
                 let pruned = (n - k) as u128;
-                let n = n as u128;
-                if 5 * pruned >= 4 * n {
-                    0.2
-                } else if 2 * pruned >= n {
+                if 5 * pruned >= 4 * n as u128 {
                     0.1
                 } else {
                     0.0
@@ -170,18 +277,22 @@ impl NoiseCutoff {
         }
     }
 
-    /// The samples to drop: the `⌊c·n⌋` largest noise values (ties: smaller index first), but never so
-    /// many that fewer than `k` remain. Returned sorted ascending.
-    pub fn noisiest(self, noise: &[f32], k: usize) -> Result<Vec<usize>> {
-        check_finite("noise", noise)?;
-        let n = noise.len();
-        let requested = (self.fraction(k, n) * n as f64).floor() as usize;
-        let count = requested.min(n.saturating_sub(k));
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| noise[b].total_cmp(&noise[a]).then(a.cmp(&b)));
-        let mut drop = order[..count].to_vec();
-        drop.sort_unstable();
-        Ok(drop)
+    /// The samples to drop: the `⌊c·n⌋` highest scores (ties: smaller index first), never so many
+    /// that fewer than `k` remain; ascending.
+    pub fn hardest(self, scores: &[f32], k: usize) -> Result<Vec<usize>> {
+        let c = self.validate()?.fraction(k, scores.len());
+        NoiseCutoff::Fraction(c).noisiest(scores, k)
+    }
+}
+
+/// The median of finite `values` (the mean of the two middle ones for an even count; 0 when empty).
+fn median(values: &[f32]) -> f64 {
+    let mut sorted: Vec<f32> = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2] as f64,
+        n => (sorted[n / 2 - 1] as f64 + sorted[n / 2] as f64) / 2.0,
     }
 }
 
@@ -262,26 +373,77 @@ mod tests {
 
     #[test]
     fn composition_mixes_scores_and_degrees() {
-        let s = compose_importance(Some(&[1.0, 0.0, 0.5]), &[0.0, 2.0, 1.0], 0.25);
+        let s = compose_importance(
+            Some(&[1.0, 0.0, 0.5]),
+            &[0.0, 2.0, 1.0],
+            0.25,
+            ScoreNormalization::MinMax,
+        );
         assert_eq!(s, vec![0.75, 0.25, 0.5]);
         assert_eq!(
-            compose_importance(None, &[0.0, 2.0, 1.0], 0.9),
+            compose_importance(None, &[0.0, 2.0, 1.0], 0.9, ScoreNormalization::MinMax),
             vec![0.0, 1.0, 0.5]
         );
+        // Ranks: a heavy-tailed degree no longer squashes the typical samples towards 0.
+        let ranked =
+            compose_importance(None, &[0.0, 100.0, 1.0, 2.0], 0.9, ScoreNormalization::Rank);
+        assert_eq!(ranked, vec![0.25, 1.0, 0.5, 0.75]);
         assert_eq!(Representativeness::Auto.gamma(0.9), 0.9);
         assert!(Representativeness::Fixed(1.5).validate().is_err());
     }
 
     #[test]
-    fn auto_noise_cutoff_follows_the_pruning_ratio() {
-        let c = NoiseCutoff::Auto;
-        assert_eq!(c.fraction(600, 1000), 0.0); // 40% pruned
-        assert_eq!(c.fraction(500, 1000), 0.1); // exactly 50%
-        assert_eq!(c.fraction(201, 1000), 0.1); // 79.9%
-        assert_eq!(c.fraction(200, 1000), 0.2); // exactly 80%
-        assert_eq!(c.fraction(10, 1000), 0.2);
-        assert_eq!(NoiseCutoff::Fraction(0.3).fraction(999, 1000), 0.3);
+    fn schedule_noise_cutoff_follows_the_pruning_ratio() {
+        let c = NoiseCutoff::Schedule;
+        assert_eq!(c.fraction(600, 1000), Some(0.0)); // 40% pruned
+        assert_eq!(c.fraction(500, 1000), Some(0.1)); // exactly 50%
+        assert_eq!(c.fraction(201, 1000), Some(0.1)); // 79.9%
+        assert_eq!(c.fraction(200, 1000), Some(0.2)); // exactly 80%
+        assert_eq!(c.fraction(10, 1000), Some(0.2));
+        assert_eq!(NoiseCutoff::Fraction(0.3).fraction(999, 1000), Some(0.3));
+        assert_eq!(NoiseCutoff::Auto.fraction(10, 1000), None);
         assert!(NoiseCutoff::Fraction(1.0).validate().is_err());
+    }
+
+    #[test]
+    fn auto_noise_cutoff_drops_beyond_the_margin_at_most_half_and_leaves_k() {
+        // Minus AUM with median −2 (AUM median 2): τ = 0.25 · 2 = 0.5. Samples 1 (0.6) and 3 (3.0)
+        // exceed it; 6 (0.5) sits on it and 4 (0.1) has AUM < 0 but within the margin.
+        let noise = [-2.0f32, 0.6, -3.0, 3.0, 0.1, -2.5, 0.5, -4.0, -2.0, -5.0];
+        assert_relative_eq!(median(&noise), -2.0);
+        assert_eq!(NoiseCutoff::Auto.requested(&noise, 1), 2);
+        assert_eq!(NoiseCutoff::Auto.noisiest(&noise, 1).unwrap(), vec![1, 3]);
+        // Keeping 9 of 10 leaves room to drop only 1: the largest.
+        assert_eq!(NoiseCutoff::Auto.noisiest(&noise, 9).unwrap(), vec![3]);
+        // The threshold scales with the logits: ×10 drops the same samples.
+        let scaled: Vec<f32> = noise.iter().map(|v| v * 10.0).collect();
+        assert_eq!(NoiseCutoff::Auto.noisiest(&scaled, 1).unwrap(), vec![1, 3]);
+        // A median at or above 0 gives τ = 0: every positive value counts.
+        assert_eq!(NoiseCutoff::Auto.requested(&[0.0f32, 1.0, -1.0], 1), 1);
+        // A signal positive everywhere is not minus AUM: at most half is dropped.
+        let all = [1.0f32, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(NoiseCutoff::Auto.noisiest(&all, 1).unwrap(), vec![3, 4]);
+        assert!(NoiseCutoff::Auto.noisiest(&[], 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn hard_tail_drops_a_tenth_of_the_highest_scores_from_80_percent_pruning() {
+        let scores: Vec<f32> = (0..100).map(|i| (i % 50) as f32).collect();
+        assert!(HardTail::Auto.hardest(&scores, 21).unwrap().is_empty()); // 79% pruned
+                                                                          // 80% pruned: the 10 highest, 45..50 and 95..100 (ties by smaller index).
+        let dropped = HardTail::Auto.hardest(&scores, 20).unwrap();
+        let expected: Vec<usize> = (45..50).chain(95..100).collect();
+        assert_eq!(dropped, expected);
+        // Never fewer than k left; a fixed fraction at any ratio; out-of-range refused.
+        assert_eq!(
+            HardTail::Fraction(0.5).hardest(&scores, 95).unwrap().len(),
+            5
+        );
+        assert!(HardTail::Fraction(0.0)
+            .hardest(&scores, 1)
+            .unwrap()
+            .is_empty());
+        assert!(HardTail::Fraction(1.0).hardest(&scores, 1).is_err());
     }
 
     #[test]

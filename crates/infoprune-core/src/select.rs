@@ -9,7 +9,7 @@ use crate::baselines;
 use crate::csr::CsrSimilarity;
 use crate::error::{CoreError, Result};
 use crate::importance::{
-    compose_importance, AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization,
+    compose_importance, AlphaRule, HardTail, NoiseCutoff, Representativeness, ScoreNormalization,
 };
 use crate::ivf::{search_graph, KnnSearch, SearchInfo};
 use crate::knn::{validate_embeddings, KnnConfig};
@@ -43,8 +43,12 @@ pub struct SelectConfig {
     pub normalization: ScoreNormalization,
     /// Weight of the degree (typicality) term.
     pub representativeness: Representativeness,
+    /// How the degrees are normalised into the typicality `d̂` (default min-max).
+    pub typicality: ScoreNormalization,
     /// How many of the noisiest samples are dropped when a noise signal is given.
     pub noise_cutoff: NoiseCutoff,
+    /// How many of the highest-scored samples InfoMax's methods drop without a noise signal.
+    pub hard_tail: HardTail,
     /// How many of the lowest-AUM samples [`Method::Ccs`] drops when an AUM is given (its own `β`,
     /// independent of `noise_cutoff`).
     pub ccs_cutoff: CcsCutoff,
@@ -68,6 +72,19 @@ pub struct SelectConfig {
 }
 
 impl SelectConfig {
+    /// The samples dropped before selection (ascending): with a noise signal, the noise cutoff's;
+    /// without one, for InfoMax's methods with scores, the scores' hard tail (SPEC §1.5).
+    pub fn cutoff(&self, noise: Option<&[f32]>, scores: Option<&[f32]>) -> Result<Vec<usize>> {
+        match (noise, scores) {
+            (Some(noise), _) => self.noise_cutoff.noisiest(noise, self.k),
+            (None, Some(scores)) if matches!(self.method, Method::InfoMax | Method::Greedy) => {
+                crate::error::check_finite("scores", scores)?;
+                self.hard_tail.hardest(scores, self.k)
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// Keep `k` samples, everything else at its default.
     pub fn new(k: usize) -> Self {
         Self {
@@ -78,7 +95,9 @@ impl SelectConfig {
             search: KnnSearch::default(),
             normalization: ScoreNormalization::default(),
             representativeness: Representativeness::default(),
+            typicality: ScoreNormalization::MinMax,
             noise_cutoff: NoiseCutoff::default(),
+            hard_tail: HardTail::default(),
             ccs_cutoff: CcsCutoff::default(),
             semdedup_keep: SemDedupKeep::default(),
             semdedup_cluster_size: 1000,
@@ -238,6 +257,7 @@ impl Selector {
     pub fn with_backend(config: SelectConfig, backend: Arc<dyn Backend>) -> Result<Self> {
         config.representativeness.validate()?;
         config.noise_cutoff.validate()?;
+        config.hard_tail.validate()?;
         config.ccs_cutoff.validate()?;
         if config.semdedup_cluster_size == 0 {
             return Err(CoreError::InvalidParameter {
@@ -325,7 +345,7 @@ impl Selector {
         self.check_sample_inputs(n, "embedding rows", scores, noise)?;
 
         let mut timings = Timings::default();
-        let (dropped_noisy, rows) = self.drop_noisy(n, noise, &mut timings)?;
+        let (dropped_noisy, rows) = self.drop_noisy(n, noise, scores, &mut timings)?;
         let backend = self.backend.as_ref();
         let (graph, search) = timings.time("graph", || {
             if rows.len() == n {
@@ -357,7 +377,7 @@ impl Selector {
         let n = graph.n();
         self.check_sample_inputs(n, "graph rows", scores, noise)?;
         let mut timings = Timings::default();
-        let (dropped_noisy, rows) = self.drop_noisy(n, noise, &mut timings)?;
+        let (dropped_noisy, rows) = self.drop_noisy(n, noise, scores, &mut timings)?;
         let graph = timings.time("importance", || {
             if rows.len() == n {
                 graph
@@ -405,12 +425,10 @@ impl Selector {
         &self,
         n: usize,
         noise: Option<&[f32]>,
+        scores: Option<&[f32]>,
         timings: &mut Timings,
     ) -> Result<(Vec<usize>, Vec<usize>)> {
-        let dropped = timings.time("noise", || match noise {
-            Some(noise) => self.config.noise_cutoff.noisiest(noise, self.config.k),
-            None => Ok(Vec::new()),
-        })?;
+        let dropped = timings.time("noise", || self.config.cutoff(noise, scores))?;
         let rows = remaining_rows(n, &dropped);
         Ok((dropped, rows))
     }
@@ -437,7 +455,12 @@ impl Selector {
         let pruning_ratio = 1.0 - config.k as f64 / n as f64;
         let gamma = config.representativeness.gamma(pruning_ratio);
         let degrees = graph.degrees();
-        let importance = compose_importance(normalized_scores.as_deref(), &degrees, gamma);
+        let importance = compose_importance(
+            normalized_scores.as_deref(),
+            &degrees,
+            gamma,
+            config.typicality,
+        );
         let alpha = config.alpha.alpha(&importance, &degrees, config.k);
         timings.add("importance", start.elapsed().as_secs_f64());
 

@@ -143,19 +143,37 @@ fn infomax_beats_baselines_on_its_objective() {
 #[test]
 fn defaults_follow_the_spec() {
     let (e, _) = clustered(500, 8, 5, 0, 7);
-    let noise: Vec<f32> = (0..500).map(|i| i as f32).collect();
-    // Keeping 10%: γ = 0.9 and the auto cutoff drops 20% (the 100 noisiest rows, 400..500).
-    let sel = Selector::new(SelectConfig::new(50))
+    // Minus AUM: rows 0..460 have AUM 2 (median 2, so τ = 0.5), rows 460..480 AUM −0.4 (within
+    // the margin) and rows 480..500 AUM −3: the auto cutoff drops those 20, at any pruning ratio.
+    let noise: Vec<f32> = (0..500)
+        .map(|i| match i {
+            0..460 => -2.0,
+            460..480 => 0.4,
+            _ => 3.0,
+        })
+        .collect();
+    for k in [50, 300] {
+        let sel = Selector::new(SelectConfig::new(k))
+            .unwrap()
+            .run(e.view(), None, Some(&noise))
+            .unwrap();
+        assert!((sel.gamma - (1.0 - k as f64 / 500.0)).abs() < 1e-12);
+        assert_eq!(sel.dropped_noisy, 20);
+        assert!(sel.indices.iter().all(|&i| i < 480));
+    }
+    // The former schedule follows the pruning ratio: keeping 10% drops 20% (the 100 noisiest
+    // rows, ties by smaller index: 400..500), keeping 60% none.
+    let ramp: Vec<f32> = (0..500).map(|i| i as f32).collect();
+    let schedule = |k| SelectConfig::new(k).noise_cutoff(NoiseCutoff::Schedule);
+    let sel = Selector::new(schedule(50))
         .unwrap()
-        .run(e.view(), None, Some(&noise))
+        .run(e.view(), None, Some(&ramp))
         .unwrap();
-    assert!((sel.gamma - 0.9).abs() < 1e-12);
     assert_eq!(sel.dropped_noisy, 100);
     assert!(sel.indices.iter().all(|&i| i < 400));
-    // Keeping 60%: no cutoff.
-    let sel = Selector::new(SelectConfig::new(300))
+    let sel = Selector::new(schedule(300))
         .unwrap()
-        .run(e.view(), None, Some(&noise))
+        .run(e.view(), None, Some(&ramp))
         .unwrap();
     assert_eq!(sel.dropped_noisy, 0);
     // Explicit settings win.

@@ -11,7 +11,7 @@ use crate::plan::{problem_rows, Plan};
 use crate::pruned::PartitionStats;
 use crate::pruner::Pruner;
 use infoprune_core::backend::{OwnedProblem, ProblemBatch};
-use infoprune_core::importance::{NoiseCutoff, Representativeness};
+use infoprune_core::importance::{HardTail, NoiseCutoff, Representativeness};
 use infoprune_core::progress::{Progress, Silent, Stage};
 use infoprune_core::select::{Extras, Prepared, SelectConfig, Selector};
 use infoprune_core::selectors::CcsCutoff;
@@ -115,6 +115,7 @@ impl PartContext {
             select.representativeness = Representativeness::Fixed(ratio);
         }
         select.noise_cutoff = NoiseCutoff::Fraction(0.0);
+        select.hard_tail = HardTail::Fraction(0.0);
         select.ccs_cutoff = CcsCutoff::Fraction(0.0);
         Ok(Self {
             rows,

@@ -65,10 +65,7 @@ impl Pruner {
 
         // The cutoffs run over the whole dataset, before partitioning.
         let start = Instant::now();
-        let mut dropped = match inputs.noise {
-            Some(noise) => select.noise_cutoff.noisiest(noise, k)?,
-            None => Vec::new(),
-        };
+        let mut dropped = select.cutoff(inputs.noise, inputs.scores)?;
         if let (Method::Ccs, Some(aum)) = (select.method, inputs.aum) {
             dropped = ccs_cut(select, aum, dropped, n)?;
         }

@@ -55,8 +55,17 @@ pub struct Report {
     /// Row-wise neighbour entries of the global IVF graph that partitioning cut (0 for one global
     /// problem; `null` where each partition built its own graph).
     pub cut_edges: Option<usize>,
-    /// Samples dropped by the noise cutoff.
+    /// Samples dropped by the noise cutoff (and CCS's own cutoff).
     pub dropped_noisy: usize,
+    /// Where the noise signal came from: `"--noise"`, `"minus AUM from --logits"` (SPEC §1.5), or
+    /// `null` without one.
+    pub noise_signal: Option<&'static str>,
+    /// The noise cutoff's rule: `"auto"` (the samples whose signal is positive, at most half),
+    /// `"schedule"` (by pruning ratio) or `"fraction"`; `null` without a noise signal.
+    pub noise_cutoff: Option<&'static str>,
+    /// Whether each class kept exactly its largest-remainder share of `k` (`--class-quota`, the
+    /// default with labels for infomax and greedy).
+    pub class_quota: bool,
     /// Samples dropped for non-finite values (`--drop-nonfinite`).
     pub dropped_nonfinite: usize,
     /// The peak-memory estimate made before reading the data, in bytes.
@@ -171,6 +180,9 @@ impl Report {
             layout: pruned.layout.name(),
             cut_edges: pruned.cut_edges,
             dropped_noisy: pruned.dropped_noisy,
+            noise_signal: None,
+            noise_cutoff: None,
+            class_quota: config.class_quota,
             dropped_nonfinite: 0,
             estimated_peak_bytes: 0,
             iterations: solved.iter().map(|p| p.iterations).max().unwrap_or(0),

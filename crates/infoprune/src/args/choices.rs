@@ -76,6 +76,15 @@ pub enum NormalizeArg {
     Raw,
 }
 
+/// `--typicality` of `select`: how the degrees become the typicality `d̂`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TypicalityArg {
+    /// Min-max to [0, 1].
+    Minmax,
+    /// Average rank / n (a heavy-tailed degree does not squash the typical samples).
+    Rank,
+}
+
 /// `--kind` of `infoprune score` and `--scores-from` of `select`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum ScoreKindArg {

@@ -9,7 +9,7 @@ mod values;
 
 pub use choices::{
     MethodArg, NormalizeArg, PartitionArg, ScoreKindArg, ScoresHighArg, SemDedupKeepArg,
-    SimTermArg, SolverArg, SymmetrizeArg,
+    SimTermArg, SolverArg, SymmetrizeArg, TypicalityArg,
 };
 pub(crate) use files::{check_outputs, overwrite, read_labels, read_vector, score_from_logits};
 pub(crate) use knn::knn_config;

@@ -3,13 +3,15 @@
 
 use crate::args::{
     at_least_one, auto_or_number, knn_config, MethodArg, NormalizeArg, PartitionArg, ScoreKindArg,
-    ScoresHighArg, SemDedupKeepArg, SolverArg, SymmetrizeArg,
+    ScoresHighArg, SemDedupKeepArg, SolverArg, SymmetrizeArg, TypicalityArg,
 };
 use crate::backend_choice::BackendArg;
 use crate::error::{Error, Result};
 use clap::Args;
 use infoprune_core::fraction::Fraction;
-use infoprune_core::importance::{AlphaRule, NoiseCutoff, Representativeness, ScoreNormalization};
+use infoprune_core::importance::{
+    AlphaRule, HardTail, NoiseCutoff, Representativeness, ScoreNormalization,
+};
 use infoprune_core::sampling::Orientation;
 use infoprune_core::select::SelectConfig;
 use infoprune_core::selectors::CcsCutoff;
@@ -43,7 +45,8 @@ pub struct SelectArgs {
     /// Penultimate features n×d for --scores-from grand.
     #[arg(long, value_name = "H.npy")]
     pub score_features: Option<PathBuf>,
-    /// Integer class labels of length n (SIMS's class stage, moderate, --scores-from).
+    /// Integer class labels of length n: with infomax or greedy, class-balanced budgets by
+    /// default (--no-class-quota turns it off); also SIMS's class stage, moderate, --scores-from.
     #[arg(long, value_name = "y.npy")]
     pub labels: Option<PathBuf>,
     /// Area under the margin of length n, for CCS's hard cutoff (e.g. `infoprune score --kind aum --raw`).
@@ -104,13 +107,23 @@ pub struct SelectArgs {
     /// number in [0, 1] [default: auto].
     #[arg(long, value_name = "auto|G", allow_hyphen_values = true)]
     pub representativeness: Option<String>,
-    /// Noise signal, .npy of length n (high = likely mislabeled, e.g. minus AUM).
+    /// How the degrees are normalised into the typicality d̂ [default: minmax].
+    #[arg(long, value_enum)]
+    pub typicality: Option<TypicalityArg>,
+    /// Noise signal, .npy of length n (high = likely mislabeled, e.g. minus AUM). With
+    /// --scores-from and infomax or greedy it defaults to minus AUM from the same --logits.
     #[arg(long, value_name = "N.npy")]
     pub noise: Option<PathBuf>,
-    /// Fraction of the noisiest samples (--noise) to drop: `auto` (0 / 0.1 / 0.2 by pruning
-    /// ratio) or C [default: auto].
-    #[arg(long, value_name = "auto|C", allow_hyphen_values = true)]
+    /// Which of the noisiest samples to drop: `auto` (those with a positive signal, i.e. AUM < 0,
+    /// at most half), `schedule` (0 / 0.1 / 0.2 of n by pruning ratio) or a fraction C
+    /// [default: auto].
+    #[arg(long, value_name = "auto|schedule|C", allow_hyphen_values = true)]
     pub drop_noisy: Option<String>,
+    /// Without a noise signal and without class-balanced budgets (no --labels), the fraction of the
+    /// highest-scored (hardest) samples infomax and greedy drop first: `auto` (0.1 at 80% pruning
+    /// and above, else 0) or C [default: auto].
+    #[arg(long, value_name = "auto|C", allow_hyphen_values = true)]
+    pub hard_tail: Option<String>,
     /// CCS's own cutoff: the fraction β of lowest-AUM samples `--method ccs --aum` drops: `auto`
     /// (0.1 below 70% pruning, 0.2 from 70%, 0.3 from 80%) or β [default: auto].
     #[arg(long, value_name = "auto|B", allow_hyphen_values = true)]
@@ -175,8 +188,13 @@ pub struct SelectArgs {
     pub partition_size: Option<usize>,
     /// Keep each class's share of the budget exactly (needs --labels): every partition is split by
     /// class, and each class keeps its share of k, rounded by largest remainder.
-    #[arg(long, conflicts_with = "graph")]
+    /// This is the default with --labels and --method infomax or greedy.
+    #[arg(long, conflicts_with_all = ["graph", "no_class_quota"])]
     pub class_quota: bool,
+    /// With --labels and --method infomax or greedy: budgets proportional to the partitions
+    /// instead of class-balanced ones.
+    #[arg(long, conflicts_with = "graph")]
+    pub no_class_quota: bool,
     /// With --class-quota: classes that must receive a quota (comma-separated); one with no
     /// samples is an error.
     #[arg(
@@ -200,6 +218,67 @@ impl SelectArgs {
         self.out
             .as_deref()
             .ok_or_else(|| Error::Usage("--out is required".into()))
+    }
+
+    /// Whether the method is one of InfoMax's (the objective's solvers), to which the defaults
+    /// that follow from the inputs apply (SPEC §1.5); the baselines run as their authors define them.
+    fn solves_infomax(&self) -> bool {
+        matches!(self.method, MethodArg::Infomax | MethodArg::Greedy)
+    }
+
+    /// Class-balanced budgets: asked for with --class-quota, and the default with --labels for
+    /// InfoMax's methods on embeddings (SPEC §1.5; a given --graph is one problem).
+    pub(crate) fn class_balanced(&self) -> bool {
+        self.class_quota
+            || (self.labels.is_some()
+                && self.solves_infomax()
+                && self.graph.is_none()
+                && !self.no_class_quota)
+    }
+
+    /// Whether the noise signal is minus AUM from `--logits` (SPEC §1.5): with --scores-from, no
+    /// --noise, and InfoMax's methods.
+    pub(crate) fn noise_from_logits(&self) -> bool {
+        self.noise.is_none() && self.scores_from.is_some() && self.solves_infomax()
+    }
+
+    /// The report's name for where the noise signal comes from, if there is one: a file, minus
+    /// AUM from the logits, or the scores themselves (their hard tail, SPEC §1.5).
+    pub(super) fn noise_signal(&self) -> Option<&'static str> {
+        let has_scores = self.scores.is_some() || self.scores_from.is_some();
+        if self.noise.is_some() {
+            Some("--noise")
+        } else if self.noise_from_logits() {
+            Some("minus AUM from --logits")
+        } else if self.solves_infomax()
+            && has_scores
+            && !self.class_balanced()
+            && !matches!(self.hard_tail_rule(), Ok(HardTail::Fraction(0.0)))
+        {
+            Some("the scores' hard tail")
+        } else {
+            None
+        }
+    }
+
+    /// `--hard-tail` as parsed (default `auto`), before class-balanced budgets turn `auto` off.
+    fn hard_tail_rule(&self) -> Result<HardTail> {
+        Ok(match self.hard_tail.as_deref() {
+            None => HardTail::Auto,
+            Some(text) => match auto_or_number("hard-tail", text)? {
+                None => HardTail::Auto,
+                Some(c) => HardTail::Fraction(c),
+            },
+        })
+    }
+
+    /// `--drop-noisy` when it asks to drop nothing (`0`).
+    fn drops_nothing(&self) -> Result<bool> {
+        match self.drop_noisy.as_deref() {
+            Some(text) if text.eq_ignore_ascii_case("schedule") => Ok(false),
+            Some(text) => Ok(auto_or_number("drop-noisy", text)? == Some(0.0)),
+            None => Ok(false),
+        }
     }
 
     pub(super) fn config(&self, k: usize) -> Result<SelectConfig> {
@@ -228,8 +307,14 @@ impl SelectArgs {
                 Some(g) => Representativeness::Fixed(g),
             },
         };
+        config.typicality = match self.typicality {
+            None => defaults.typicality,
+            Some(TypicalityArg::Minmax) => ScoreNormalization::MinMax,
+            Some(TypicalityArg::Rank) => ScoreNormalization::Rank,
+        };
         config.noise_cutoff = match self.drop_noisy.as_deref() {
             None => defaults.noise_cutoff,
+            Some(text) if text.eq_ignore_ascii_case("schedule") => NoiseCutoff::Schedule,
             Some(text) => match auto_or_number("drop-noisy", text)? {
                 None => NoiseCutoff::Auto,
                 Some(c) => NoiseCutoff::Fraction(c),
@@ -244,6 +329,11 @@ impl SelectArgs {
         config.semdedup_cluster_size = self
             .semdedup_cluster_size
             .unwrap_or(defaults.semdedup_cluster_size);
+        config.hard_tail = match self.hard_tail_rule()? {
+            // Class-balanced budgets keep the mislabeled tail out themselves (SPEC §1.5).
+            HardTail::Auto if self.class_balanced() => HardTail::Off,
+            rule => rule,
+        };
         config.ccs_cutoff = match self.ccs_cutoff.as_deref() {
             None => defaults.ccs_cutoff,
             Some(text) => match auto_or_number("ccs-cutoff", text)? {
@@ -294,6 +384,16 @@ impl SelectArgs {
                     ));
                 }
             }
+        }
+        if self.typicality.is_some() && !self.solves_infomax() {
+            refusals.push((
+                "typicality",
+                format!(
+                    "only the InfoMax objective (--method infomax or greedy) weighs typicality, \
+                     not --method {}",
+                    method_name()
+                ),
+            ));
         }
         if !is(MethodArg::Sims) {
             if self.scores_high.is_some() {
@@ -359,13 +459,22 @@ impl SelectArgs {
             || is(MethodArg::Moderate)
             || self.scores_from.is_some()
             || self.partition == Some(PartitionArg::Class)
-            || self.class_quota;
+            || self.class_balanced();
         if self.labels.is_some() && !labels_read {
             refusals.push((
                 "labels",
                 format!(
-                "nothing reads them with --method {}: they are used by --method sims or moderate, \
-                 --scores-from, --partition class and --class-quota", method_name()),
+                "nothing reads them with --method {}: they are used by --method infomax or greedy \
+                 on embeddings (class-balanced budgets), sims or moderate, --scores-from, \
+                 --partition class and --class-quota", method_name()),
+            ));
+        }
+        if self.no_class_quota && !(self.labels.is_some() && self.solves_infomax()) {
+            refusals.push((
+                "no-class-quota",
+                "budgets are class-balanced by default only with --labels and --method infomax \
+                 or greedy"
+                    .into(),
             ));
         }
         if self.logits.is_some() && self.scores_from.is_none() {
@@ -377,26 +486,42 @@ impl SelectArgs {
                 "it is read only with --scores-from grand".into(),
             ));
         }
-        if !self.quota_classes.is_empty() && !self.class_quota {
+        if !self.quota_classes.is_empty() && !self.class_balanced() {
             refusals.push(("quota-classes", "it is read only with --class-quota".into()));
         }
-        // `--drop-noisy 0` asks for what happens anyway without --noise: nothing is dropped.
+        // `--drop-noisy 0` asks for what happens anyway without a noise signal: nothing is
+        // dropped; with minus AUM from --logits it turns that default off.
         // (CCS's own cutoff is --ccs-cutoff, not this one.)
-        if let Some(text) = self.drop_noisy.as_deref() {
-            let drops = auto_or_number("drop-noisy", text)? != Some(0.0);
-            if drops && self.noise.is_none() {
-                refusals.push((
-                    "drop-noisy",
-                    "there is no --noise signal to drop samples by".into(),
-                ));
+        let has_signal = self.noise.is_some() || self.noise_from_logits();
+        if self.drop_noisy.is_some() && !self.drops_nothing()? && !has_signal {
+            refusals.push((
+                "drop-noisy",
+                "there is no noise signal to drop samples by (give --noise, or --scores-from \
+                 with --method infomax or greedy)"
+                    .into(),
+            ));
+        }
+        if self.hard_tail.is_some() {
+            let why = if !self.solves_infomax() {
+                Some(format!(
+                    "only infomax and greedy drop a hard tail, not --method {}",
+                    method_name()
+                ))
+            } else if !has_scores {
+                Some("there are no scores (give --scores or --scores-from)".into())
+            } else if has_signal {
+                Some("the noise signal decides what is dropped (--drop-noisy)".into())
+            } else if self.class_balanced() {
+                Some("class-balanced budgets keep the hard tail out (--no-class-quota turns them off)".into())
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                refusals.push(("hard-tail", why));
             }
         }
-        if self.noise.is_some() {
-            if let Some(text) = self.drop_noisy.as_deref() {
-                if auto_or_number("drop-noisy", text)? == Some(0.0) {
-                    refusals.push(("noise", "--drop-noisy 0 drops no sample".into()));
-                }
-            }
+        if self.noise.is_some() && self.drops_nothing()? {
+            refusals.push(("noise", "--drop-noisy 0 drops no sample".into()));
         }
         if self.graph.is_some() && self.embeddings.is_some() && !is(MethodArg::Moderate) {
             refusals.push((

@@ -8,6 +8,7 @@ use crate::partition::{PartitionConfig, PartitionMethod};
 use crate::pruned::Pruned;
 use crate::pruner::PrunerConfig;
 use crate::report::Report;
+use infoprune_core::importance::NoiseCutoff;
 use std::path::Path;
 use std::time::Instant;
 
@@ -25,6 +26,7 @@ pub(super) struct RunFacts<'a> {
 
 /// The report of a `select` run that took `write_seconds` to write its outputs.
 pub(super) fn select_report(
+    args: &SelectArgs,
     config: &PrunerConfig,
     pruned: &crate::pruned::Pruned,
     facts: &RunFacts,
@@ -37,6 +39,16 @@ pub(super) fn select_report(
         &[("read", facts.read_seconds), ("write", write_seconds)],
     );
     report.dropped_nonfinite = facts.dropped_nonfinite;
+    report.noise_signal = args.noise_signal();
+    report.noise_cutoff =
+        report
+            .noise_signal
+            .map(|signal| match (signal, config.select.noise_cutoff) {
+                ("the scores' hard tail", _) => "hard-tail",
+                (_, NoiseCutoff::Auto) => "auto",
+                (_, NoiseCutoff::Schedule) => "schedule",
+                (_, NoiseCutoff::Fraction(_)) => "fraction",
+            });
     report.estimated_peak_bytes = facts.estimated_peak_bytes;
     report.backend = facts.backend.clone();
     report.gpu = facts.gpu.map(Into::into);
@@ -69,7 +81,7 @@ pub(super) fn embeddings_config(
             memory_budget: memory_budget(args, n, d, itemsize),
             ..default_partition
         },
-        class_quota: args.class_quota,
+        class_quota: args.class_balanced(),
         quota_classes: args.quota_classes.clone(),
     })
 }

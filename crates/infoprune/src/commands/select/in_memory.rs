@@ -12,7 +12,7 @@ use super::config::{
     back_to_rows, embeddings_config, graph_config, refuse_search_with_graph, select_report,
     RunFacts,
 };
-use super::inputs::Inputs;
+use super::inputs::{minus_aum, Inputs};
 use super::memory::check_peak_memory;
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
@@ -24,7 +24,7 @@ use crate::pipeline::{Embeddings, Pruned, Pruner, PrunerConfig};
 use crate::report::Report;
 use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::progress::{Progress, Stage};
-use infoprune_core::scores::ScoreOptions;
+use infoprune_core::scores::{ScoreKind, ScoreOptions};
 use ndarray::{ArrayView2, ArrayView3};
 use std::path::Path;
 use std::time::Instant;
@@ -238,7 +238,7 @@ pub(super) fn finish_select(
         staged.push(outputs::stage(out, &npy::i64_vector_bytes(out, &kept)?)?);
     }
     let write_seconds = write_start.elapsed().as_secs_f64();
-    let report = select_report(config, &pruned, &facts, write_seconds);
+    let report = select_report(args, config, &pruned, &facts, write_seconds);
     if let Some(path) = &args.report {
         staged.push(outputs::stage(path, report.to_json().as_bytes())?);
     }
@@ -306,10 +306,18 @@ pub(super) fn inputs(
         )?),
         _ => None,
     };
+    let noise =
+        match (&data.noise, data.logits, &data.labels) {
+            (Some(v), ..) => Some(v.clone()),
+            (None, Some(logits), Some(labels)) if args.noise_from_logits() => Some(
+                score_from_logits(ScoreKind::Aum, logits, labels, None, &minus_aum())?,
+            ),
+            _ => None,
+        };
     Ok(Inputs {
         embeddings: None,
         scores,
-        noise: data.noise.clone(),
+        noise,
         labels: data.labels.clone(),
         aum: data.aum.clone(),
     })

@@ -5,7 +5,16 @@ use super::args::SelectArgs;
 use crate::args::{read_labels, read_vector, score_from_logits};
 use crate::dataset::SampleInputs;
 use crate::error::{Error, Result};
-use infoprune_core::scores::ScoreOptions;
+use infoprune_core::scores::{ScoreKind, ScoreOptions};
+
+/// How SPEC §1.5 derives the noise signal from the logits: AUM oriented so that high means
+/// likely mislabeled (minus AUM, what `score --kind aum` writes).
+pub(super) fn minus_aum() -> ScoreOptions {
+    ScoreOptions {
+        oriented: true,
+        ..ScoreOptions::default()
+    }
+}
 use ndarray::{Array2, Axis};
 
 /// The per-sample inputs of `select`, all indexed like the embeddings' rows.
@@ -85,14 +94,18 @@ pub(super) fn read_inputs(args: &SelectArgs, n: usize, source: &str) -> Result<I
         )?),
         _ => None,
     };
+    let noise =
+        match (&args.noise, &args.logits, &labels) {
+            (Some(path), ..) => Some(read_vector(path, "noise", n, source)?),
+            (None, Some(logits), Some(labels)) if args.noise_from_logits() => Some(
+                score_from_logits(ScoreKind::Aum, logits, labels, None, &minus_aum())?,
+            ),
+            _ => None,
+        };
     Ok(Inputs {
         embeddings: None,
         scores,
-        noise: args
-            .noise
-            .as_deref()
-            .map(|p| read_vector(p, "noise", n, source))
-            .transpose()?,
+        noise,
         labels,
         aum: args
             .aum

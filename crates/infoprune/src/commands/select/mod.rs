@@ -53,7 +53,7 @@ fn finish_select(
     let mut staged = vec![outputs::stage(out, &npy::i64_vector_bytes(out, &kept)?)?];
     let write_seconds = write_start.elapsed().as_secs_f64();
     if let Some(path) = &args.report {
-        let report = select_report(config, pruned, &facts, write_seconds);
+        let report = select_report(args, config, pruned, &facts, write_seconds);
         staged.push(outputs::stage(path, report.to_json().as_bytes())?);
     }
     outputs::commit(staged, overwrite(args.force))?;
