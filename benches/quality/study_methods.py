@@ -48,15 +48,17 @@ DEFAULTS = [
     _m("infomax-logits", "infomax (logits+labels)",
        "--scores-from el2n --logits {logits} --labels {labels}", "default"),
 ]
+# Each variant changes one documented option of the logits+labels default.
+_LOGITS = "--scores-from el2n --logits {logits} --labels {labels}"
 VARIANTS = [
-    _m("class", "infomax, class partitions (variant)",
-       "--scores {el2n} --partition class --labels {labels}", "variant"),
-    _m("quota", "infomax, class quota (variant)", "--scores {el2n} --class-quota --labels {labels}",
+    _m("scores-only", "infomax (scores only, no labels) (variant)", "--scores {el2n}", "variant"),
+    _m("no-quota", "infomax, --no-class-quota (variant)", f"{_LOGITS} --no-class-quota", "variant"),
+    _m("schedule", "infomax, --drop-noisy schedule (variant)", f"{_LOGITS} --drop-noisy schedule",
        "variant"),
-    _m("noise", "infomax + noise −AUM (variant)", "--scores {el2n} --noise {noise}", "variant"),
-    _m("greedy-candidate", "infomax + greedy candidate (variant)",
-       "--scores {el2n} --greedy-candidate", "variant"),
-    _m("mirror", "infomax, mirror solver (variant)", "--scores {el2n} --solver mirror", "variant"),
+    _m("greedy-candidate", "infomax, --greedy-candidate (variant)",
+       f"{_LOGITS} --greedy-candidate", "variant"),
+    _m("mirror", "infomax, --solver mirror (variant)", f"{_LOGITS} --solver mirror", "variant"),
+    _m("rank", "infomax, --typicality rank (variant)", f"{_LOGITS} --typicality rank", "variant"),
 ]
 
 
