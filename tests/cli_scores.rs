@@ -283,78 +283,34 @@ fn every_score_based_method_selects_exactly_k() {
     ])
     .status
     .success());
-    let by_hand = fx.s("by_hand.npy");
-    let o = infoprune(&[
-        "select",
-        "--embeddings",
-        &e,
-        "--scores",
-        &s,
-        "--noise",
-        &fx.s("minus_aum.npy"),
-        "--labels",
-        &yl,
-        "--keep",
-        "0.25",
-        "--out",
-        &by_hand,
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = fx.s("from.npy");
-    let report = fx.s("from.json");
-    let o = infoprune(&[
-        "select",
-        "--embeddings",
-        &e,
-        "--scores-from",
-        "el2n",
-        "--logits",
-        &l,
-        "--labels",
-        &yl,
-        "--keep",
-        "0.25",
-        "--out",
-        &out,
-        "--report",
-        &report,
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        npy::read_i64_vector(Path::new(&out)).unwrap(),
-        npy::read_i64_vector(Path::new(&by_hand)).unwrap()
+    // One `select --keep 0.25` on the embeddings with `extra`: its kept rows and its report.
+    let keep_quarter = |name: &str, extra: &[&str]| {
+        let (out, report) = (fx.s(&format!("{name}.npy")), fx.s(&format!("{name}.json")));
+        let common = ["select", "--embeddings", &e, "--keep", "0.25", "-q"];
+        let files = ["--out", &out, "--report", &report];
+        let o = infoprune(&[&common[..], &files, extra].concat());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        (npy::read_i64_vector(Path::new(&out)).unwrap(), json)
+    };
+    let minus_aum = fx.s("minus_aum.npy");
+    let (by_hand, _) = keep_quarter(
+        "by_hand",
+        &["--scores", &s, "--noise", &minus_aum, "--labels", &yl],
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let from_logits = ["--scores-from", "el2n", "--logits", &l, "--labels", &yl];
+    let (from, json) = keep_quarter("from", &from_logits);
+    assert_eq!(from, by_hand);
     assert_eq!(json["noise_signal"], "minus AUM from --logits");
     assert_eq!(json["noise_cutoff"], "auto");
     assert_eq!(json["class_quota"], true);
+    assert!(json["dropped_noisy"].as_u64().unwrap() > 0, "{json}");
     // --drop-noisy 0 and --no-class-quota turn both defaults off: the plain --scores run.
-    let plain = fx.s("plain.npy");
-    let o = infoprune(&[
-        "select",
-        "--embeddings",
-        &e,
-        "--scores-from",
-        "el2n",
-        "--logits",
-        &l,
-        "--labels",
-        &yl,
-        "--keep",
-        "0.25",
-        "--drop-noisy",
-        "0",
-        "--no-class-quota",
-        "--out",
-        &plain,
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let off = ["--drop-noisy", "0", "--no-class-quota"];
+    let (plain, _) = keep_quarter("plain", &[&from_logits[..], &off].concat());
     assert_eq!(
-        npy::read_i64_vector(Path::new(&plain)).unwrap(),
+        plain,
         npy::read_i64_vector(&fx.path("infomax.npy")).unwrap()
     );
     // Moderate without labels is a clear error.

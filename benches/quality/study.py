@@ -60,8 +60,8 @@ def parse_args() -> argparse.Namespace:
                         "two default rows): random, topk, ccs, sims, semdedup, moderate, greedy, "
                         "infomax-scores, infomax-logits")
     p.add_argument("--variants", default="all",
-                   help="infomax variants: all, none, or a comma list of class, quota, noise, "
-                        "greedy-candidate, mirror")
+                   help="infomax variants: all, none, or a comma list of scores-only, no-quota, "
+                        "schedule, greedy-candidate, mirror, rank")
     p.add_argument("--extra", action="append", default=[], metavar="NAME=ARGS",
                    help="add a row: `infoprune select` arguments with placeholders "
                         + " ".join("{" + x + "}" for x in PLACEHOLDERS)
