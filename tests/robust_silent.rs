@@ -173,6 +173,10 @@ fn options_without_effect_are_refused_by_name() {
         (vec!["--drop-noisy", "schedule"], "--drop-noisy"),
         (vec!["--hard-tail", "0.1"], "--hard-tail"),
         (
+            vec!["--method", "topk", "--sims-concentration", "4"],
+            "--sims-concentration",
+        ),
+        (
             vec!["--method", "topk", "--scores", &s, "--hard-tail", "0.1"],
             "--hard-tail",
         ),
@@ -222,6 +226,7 @@ fn options_without_effect_are_refused_by_name() {
         vec!["--noise", &s, "--drop-noisy", "0.1"],
         vec!["--noise", &s, "--drop-noisy", "schedule"],
         vec!["--scores", &s, "--hard-tail", "0.2"],
+        vec!["--method", "sims", "--sims-concentration", "4"],
         vec!["--drop-noisy", "0"],
         // Labels give infomax and greedy class-balanced budgets (SPEC §1.5).
         vec!["--labels", &y],

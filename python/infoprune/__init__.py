@@ -147,14 +147,15 @@ def select(
             shape)``; ``n × n``, symmetric, non-negative, zero diagonal) instead of a kNN graph.
         **options: every other option of ``infoprune select`` in snake case: ``aum``,
             ``logits`` and ``score_features`` take arrays; ``scores_from``, ``class_fraction``,
-            ``scores_high``, ``solver``, ``alpha``, ``beta``, ``neighbors``, ``symmetrize``,
-            ``knn``, ``nlist``, ``nprobe``, ``recall_sample``, ``representativeness``,
-            ``typicality``, ``drop_noisy``, ``hard_tail``, ``ccs_cutoff``, ``semdedup_keep``, ``semdedup_cluster_size``,
-            ``normalize``, ``iterations``, ``tolerance``, ``step_growth``, ``swap_rounds``,
+            ``sims_concentration``, ``scores_high``, ``solver``, ``alpha``, ``beta``,
+            ``neighbors``, ``symmetrize``, ``knn``, ``nlist``, ``nprobe``, ``recall_sample``,
+            ``representativeness``, ``typicality``, ``drop_noisy``, ``hard_tail``,
+            ``ccs_cutoff``, ``semdedup_keep``, ``semdedup_cluster_size``, ``normalize``,
+            ``iterations``, ``tolerance``, ``step_growth``, ``swap_rounds``,
             ``greedy_candidate``, ``max_memory``, ``drop_nonfinite``, ``partition``,
-            ``partition_size``, ``class_quota``, ``no_class_quota``, ``quota_classes``; ``out`` and ``report`` (paths)
-            also write the command's files, ``force`` lets them replace existing ones, ``quiet``
-            is ``not progress``.
+            ``partition_size``, ``class_quota``, ``no_class_quota``, ``quota_classes``; ``out``
+            and ``report`` (paths) also write the command's files, ``force`` lets them replace
+            existing ones, ``quiet`` is ``not progress``.
 
     Returns:
         The kept indices and the report.

@@ -85,6 +85,12 @@ impl SimsConfig {
         self
     }
 
+    /// Sets the concentration `α + β`.
+    pub fn concentration(mut self, kappa: f64) -> Self {
+        self.concentration = kappa;
+        self
+    }
+
     /// Sets the orientation.
     pub fn orientation(mut self, orientation: Orientation) -> Self {
         self.orientation = orientation;

@@ -65,6 +65,8 @@ pub struct SelectConfig {
     pub seed: u64,
     /// Fraction `λ` of the SIMS budget drawn inside each class when labels are given (default 0.5).
     pub sims_class_fraction: f64,
+    /// Concentration `α + β` of SIMS's Beta weights (default 16; lower is closer to uniform).
+    pub sims_concentration: f64,
     /// What a high user score means to SIMS; `None` (default): user scores are "high = keep = hard"
     /// like everywhere else, and without user scores the typicality-based importance is
     /// "high = easy".
@@ -105,6 +107,7 @@ impl SelectConfig {
             solver_params: SolverParams::default(),
             seed: 0,
             sims_class_fraction: 0.5,
+            sims_concentration: 16.0,
             scores_orientation: None,
         }
     }
@@ -274,6 +277,13 @@ impl Selector {
                 name: "class-fraction",
                 value: config.sims_class_fraction.to_string(),
                 reason: "must be in [0, 1]",
+            });
+        }
+        if !(config.sims_concentration > 0.0 && config.sims_concentration.is_finite()) {
+            return Err(CoreError::InvalidParameter {
+                name: "sims-concentration",
+                value: config.sims_concentration.to_string(),
+                reason: "must be finite and positive",
             });
         }
         Ok(Self { config, backend })
@@ -551,6 +561,7 @@ impl Prepared {
                         });
                 let sims = SimsConfig::new(k, config.seed)
                     .class_fraction(config.sims_class_fraction)
+                    .concentration(config.sims_concentration)
                     .orientation(orientation);
                 sims_sample(self.baseline_scores(), labels.as_deref(), &sims)
             }

@@ -176,6 +176,14 @@ fn defaults_follow_the_spec() {
         .run(e.view(), None, Some(&ramp))
         .unwrap();
     assert_eq!(sel.dropped_noisy, 0);
+    // SIMS's concentration must be a positive number.
+    for kappa in [0.0, -1.0, f64::INFINITY] {
+        let config = SelectConfig {
+            sims_concentration: kappa,
+            ..SelectConfig::new(5)
+        };
+        assert!(Selector::new(config).is_err(), "{kappa}");
+    }
     // Explicit settings win.
     let config = SelectConfig::new(50)
         .noise_cutoff(NoiseCutoff::Fraction(0.0))

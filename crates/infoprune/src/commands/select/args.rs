@@ -56,6 +56,10 @@ pub struct SelectArgs {
     /// [default: 0.5].
     #[arg(long, allow_negative_numbers = true)]
     pub class_fraction: Option<f64>,
+    /// SIMS: concentration α + β of the Beta weights over the score ranks; lower is closer to a
+    /// uniform draw [default: 16].
+    #[arg(long, allow_negative_numbers = true)]
+    pub sims_concentration: Option<f64>,
     /// SIMS: what a high score means [default: auto].
     #[arg(long, value_enum)]
     pub scores_high: Option<ScoresHighArg>,
@@ -342,6 +346,9 @@ impl SelectArgs {
             },
         };
         config.sims_class_fraction = self.class_fraction.unwrap_or(defaults.sims_class_fraction);
+        config.sims_concentration = self
+            .sims_concentration
+            .unwrap_or(defaults.sims_concentration);
         config.scores_orientation = match self.scores_high {
             None | Some(ScoresHighArg::Auto) => None,
             Some(ScoresHighArg::Hard) => Some(Orientation::HighIsHard),
@@ -405,6 +412,12 @@ impl SelectArgs {
             if self.class_fraction.is_some() {
                 refusals.push((
                     "class-fraction",
+                    format!("only --method sims uses it, not --method {}", method_name()),
+                ));
+            }
+            if self.sims_concentration.is_some() {
+                refusals.push((
+                    "sims-concentration",
                     format!("only --method sims uses it, not --method {}", method_name()),
                 ));
             }
