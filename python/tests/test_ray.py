@@ -42,7 +42,8 @@ def same(distributed: infoprune.Selection, single: infoprune.Selection) -> None:
 
 def test_array_random_partitions_one_problem_per_task(data) -> None:
     x, s, _ = data
-    options: Dict[str, Any] = dict(keep=0.1, seed=7, partition_size=6000)
+    # hard_tail=0: the layout is the subject here, so every row is a candidate.
+    options: Dict[str, Any] = dict(keep=0.1, seed=7, partition_size=6000, hard_tail=0)
     plan = iray.plan(x, s, **options)
     assert plan["layout"] == "configured" and len(plan["problems"]) == 4, plan["layout"]
     single = infoprune.select(x, s, **options)
@@ -72,7 +73,7 @@ def test_ray_dataset_ivf_lists(data) -> None:
     x, s, y = data
     rows = [{"embedding": x[i], "score": s[i], "label": int(y[i])} for i in range(N)]
     dataset = ray.data.from_items(rows, override_num_blocks=7)
-    common: Dict[str, Any] = dict(keep="0.1", seed=2, knn="ivf")
+    common: Dict[str, Any] = dict(keep="0.1", seed=2, knn="ivf", hard_tail=0)
     whole = iray.plan(x, s, **common)
     assert whole["layout"] == "global", whole["layout"]
     # The global problem does not fit the limit, a group of whole IVF lists does.
