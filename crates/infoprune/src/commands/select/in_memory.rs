@@ -12,7 +12,7 @@ use super::config::{
     back_to_rows, embeddings_config, graph_config, refuse_search_with_graph, select_report,
     RunFacts,
 };
-use super::inputs::{minus_aum, Inputs};
+use super::inputs::{scores_and_noise, Inputs};
 use super::memory::check_peak_memory;
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
@@ -292,28 +292,17 @@ pub(super) fn inputs(
             check_len(what, v.len(), n, source)?;
         }
     }
-    let scores = match (&data.scores, args.scores_from, data.logits, &data.labels) {
-        (Some(s), ..) => Some(s.clone()),
-        (None, Some(kind), Some(logits), Some(labels)) => Some(score_from_logits(
-            kind.into(),
-            logits,
-            labels,
-            data.score_features,
-            &ScoreOptions {
-                oriented: true,
-                ..ScoreOptions::default()
-            },
-        )?),
-        _ => None,
-    };
-    let noise =
-        match (&data.noise, data.logits, &data.labels) {
-            (Some(v), ..) => Some(v.clone()),
-            (None, Some(logits), Some(labels)) if args.noise_from_logits() => Some(
-                score_from_logits(ScoreKind::Aum, logits, labels, None, &minus_aum())?,
-            ),
-            _ => None,
-        };
+    let from_logits = data
+        .logits
+        .zip(data.labels.as_deref())
+        .map(|(logits, labels)| {
+            move |kind: ScoreKind, options: &ScoreOptions| {
+                let features = data.score_features.filter(|_| kind == ScoreKind::Grand);
+                score_from_logits(kind, logits, labels, features, options)
+            }
+        });
+    let (scores, noise) =
+        scores_and_noise(args, data.scores.clone(), data.noise.clone(), from_logits)?;
     Ok(Inputs {
         embeddings: None,
         scores,

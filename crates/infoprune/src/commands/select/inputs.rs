@@ -6,15 +6,6 @@ use crate::args::{read_labels, read_vector, score_from_logits};
 use crate::dataset::SampleInputs;
 use crate::error::{Error, Result};
 use infoprune_core::scores::{ScoreKind, ScoreOptions};
-
-/// How SPEC §1.5 derives the noise signal from the logits: AUM oriented so that high means
-/// likely mislabeled (minus AUM, what `score --kind aum` writes).
-pub(super) fn minus_aum() -> ScoreOptions {
-    ScoreOptions {
-        oriented: true,
-        ..ScoreOptions::default()
-    }
-}
 use ndarray::{Array2, Axis};
 
 /// The per-sample inputs of `select`, all indexed like the embeddings' rows.
@@ -80,28 +71,28 @@ pub(super) fn read_inputs(args: &SelectArgs, n: usize, source: &str) -> Result<I
         .as_deref()
         .map(|p| read_labels(p, n))
         .transpose()?;
-    let scores = match (&args.scores, args.scores_from, &args.logits, &labels) {
-        (Some(path), ..) => Some(read_vector(path, "scores", n, source)?),
-        (None, Some(kind), Some(logits), Some(labels)) => Some(score_from_logits(
-            kind.into(),
-            logits,
-            labels,
-            args.score_features.as_deref(),
-            &ScoreOptions {
-                oriented: true,
-                ..ScoreOptions::default()
-            },
-        )?),
-        _ => None,
-    };
-    let noise =
-        match (&args.noise, &args.logits, &labels) {
-            (Some(path), ..) => Some(read_vector(path, "noise", n, source)?),
-            (None, Some(logits), Some(labels)) if args.noise_from_logits() => Some(
-                score_from_logits(ScoreKind::Aum, logits, labels, None, &minus_aum())?,
-            ),
-            _ => None,
-        };
+    let scores = args
+        .scores
+        .as_deref()
+        .map(|p| read_vector(p, "scores", n, source))
+        .transpose()?;
+    let noise = args
+        .noise
+        .as_deref()
+        .map(|p| read_vector(p, "noise", n, source))
+        .transpose()?;
+    let from_logits = args
+        .logits
+        .as_deref()
+        .zip(labels.as_deref())
+        .map(|(logits, labels)| {
+            move |kind: ScoreKind, options: &ScoreOptions| {
+                let features = args.score_features.as_deref();
+                let features = features.filter(|_| kind == ScoreKind::Grand);
+                score_from_logits(kind, logits, labels, features, options)
+            }
+        });
+    let (scores, noise) = scores_and_noise(args, scores, noise, from_logits)?;
     Ok(Inputs {
         embeddings: None,
         scores,
@@ -113,4 +104,35 @@ pub(super) fn read_inputs(args: &SelectArgs, n: usize, source: &str) -> Result<I
             .map(|p| read_vector(p, "aum", n, source))
             .transpose()?,
     })
+}
+
+/// The importance and the noise signal, each if there is one.
+type ScoresAndNoise = (Option<Vec<f32>>, Option<Vec<f32>>);
+
+/// The importance and the noise signal of `select` (SPEC §1.5), shared by the file and the
+/// in-memory flows: given vectors win; otherwise, with logits and labels, `score(kind, options)`
+/// computes from the logits the importance for `--scores-from` and, for InfoMax's methods
+/// without `--noise`, minus AUM as the noise signal.
+pub(super) fn scores_and_noise(
+    args: &SelectArgs,
+    scores: Option<Vec<f32>>,
+    noise: Option<Vec<f32>>,
+    score: Option<impl Fn(ScoreKind, &ScoreOptions) -> Result<Vec<f32>>>,
+) -> Result<ScoresAndNoise> {
+    let oriented = ScoreOptions {
+        oriented: true,
+        ..ScoreOptions::default()
+    };
+    let scores = match (scores, args.scores_from, &score) {
+        (Some(s), ..) => Some(s),
+        (None, Some(kind), Some(score)) => Some(score(kind.into(), &oriented)?),
+        _ => None,
+    };
+    // AUM oriented so that high means likely mislabeled: minus AUM, what `score --kind aum` writes.
+    let noise = match (noise, &score) {
+        (Some(v), _) => Some(v),
+        (None, Some(score)) if args.noise_from_logits() => Some(score(ScoreKind::Aum, &oriented)?),
+        _ => None,
+    };
+    Ok((scores, noise))
 }
