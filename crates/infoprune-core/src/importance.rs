@@ -5,9 +5,9 @@
 //! - [`Representativeness`]: `s = (1 − γ)·ŝ + γ·d̂` with `d̂` the normalised degree; `γ` defaults to the
 //!   pruning ratio (`Auto`), so typical samples win when little is kept. Without it the objective
 //!   favours isolated outliers at high pruning ratios.
-//! - [`NoiseCutoff`]: drop the noisiest samples first; by default (`Auto`) the ones whose signal is
-//!   positive (minus AUM > 0: the model prefers another class on average), at most half of the
-//!   data; the former pruning-ratio schedule and a fixed fraction are options.
+//! - [`NoiseCutoff`]: drop the noisiest samples first; by default (`Auto`) the ones whose AUM falls
+//!   below −¼ of the median AUM (the model prefers another class by a clear margin), at most half
+//!   of the data; the former pruning-ratio schedule and a fixed fraction are options.
 //! - [`HardTail`]: without a noise signal or labels, drop a tenth of the highest scores at 80%
 //!   pruning and above.
 //! - [`AlphaRule`]: `α = β·mean(s) / ((k/n)·mean_i d_i)` with `β = 1`, or a fixed `α`.
@@ -187,17 +187,13 @@ impl NoiseCutoff {
         match self {
             NoiseCutoff::Fraction(c) => Some(c),
             NoiseCutoff::Auto => None,
-            NoiseCutoff::Schedule => {
-                let pruned = (n - k) as u128;
-                let n = n as u128;
-                Some(if 5 * pruned >= 4 * n {
-                    0.2
-                } else if 2 * pruned >= n {
-                    0.1
-                } else {
-                    0.0
-                })
-            }
+            NoiseCutoff::Schedule => Some(if pruned_at_least(k, n, 4, 5) {
+                0.2
+            } else if pruned_at_least(k, n, 1, 2) {
+                0.1
+            } else {
+                0.0
+            }),
         }
     }
 
@@ -266,14 +262,8 @@ impl HardTail {
         match self {
             HardTail::Off => 0.0,
             HardTail::Fraction(c) => c,
-            HardTail::Auto => {
-                let pruned = (n - k) as u128;
-                if 5 * pruned >= 4 * n as u128 {
-                    0.1
-                } else {
-                    0.0
-                }
-            }
+            HardTail::Auto if pruned_at_least(k, n, 4, 5) => 0.1,
+            HardTail::Auto => 0.0,
         }
     }
 
@@ -283,6 +273,12 @@ impl HardTail {
         let c = self.validate()?.fraction(k, scores.len());
         NoiseCutoff::Fraction(c).noisiest(scores, k)
     }
+}
+
+/// Whether keeping `k` of `n` prunes at least the fraction `num/den`, compared in integers so
+/// that keeping exactly 20% is "80% pruned" (binary floats would make 1 − 0.2 fall short of 0.8).
+pub(crate) fn pruned_at_least(k: usize, n: usize, num: u128, den: u128) -> bool {
+    den * (n - k.min(n)) as u128 >= num * n as u128
 }
 
 /// The median of finite `values` (the mean of the two middle ones for an even count; 0 when empty).
@@ -429,8 +425,9 @@ mod tests {
     #[test]
     fn hard_tail_drops_a_tenth_of_the_highest_scores_from_80_percent_pruning() {
         let scores: Vec<f32> = (0..100).map(|i| (i % 50) as f32).collect();
-        assert!(HardTail::Auto.hardest(&scores, 21).unwrap().is_empty()); // 79% pruned
-                                                                          // 80% pruned: the 10 highest, 45..50 and 95..100 (ties by smaller index).
+        // 79% pruned: nothing dropped.
+        assert!(HardTail::Auto.hardest(&scores, 21).unwrap().is_empty());
+        // 80% pruned: the 10 highest, 45..50 and 95..100 (ties by smaller index).
         let dropped = HardTail::Auto.hardest(&scores, 20).unwrap();
         let expected: Vec<usize> = (45..50).chain(95..100).collect();
         assert_eq!(dropped, expected);

@@ -8,7 +8,7 @@
 
 use crate::csr::CsrSimilarity;
 use crate::error::{check_finite, CoreError, Result};
-use crate::importance::NoiseCutoff;
+use crate::importance::{pruned_at_least, NoiseCutoff};
 use ndarray::ArrayView2;
 use rand::seq::index::sample;
 use rand::SeedableRng;
@@ -55,16 +55,9 @@ impl CcsCutoff {
     pub fn beta(self, k: usize, n: usize) -> f64 {
         match self {
             CcsCutoff::Fraction(b) => b,
-            CcsCutoff::Auto => {
-                let (pruned, n) = ((n - k.min(n)) as u128, n as u128);
-                if 5 * pruned >= 4 * n {
-                    0.3
-                } else if 10 * pruned >= 7 * n {
-                    0.2
-                } else {
-                    0.1
-                }
-            }
+            CcsCutoff::Auto if pruned_at_least(k, n, 4, 5) => 0.3,
+            CcsCutoff::Auto if pruned_at_least(k, n, 7, 10) => 0.2,
+            CcsCutoff::Auto => 0.1,
         }
     }
 
