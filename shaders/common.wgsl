@@ -19,8 +19,16 @@ struct Params {
     step_growth: f32,
     // The relaxed f of every accepted iteration of problem p goes to
     // vecs[trace_base + p · trace_stride + iteration] (no trace when trace_stride is 0).
-    trace_base: u32, trace_stride: u32, pad: u32,
+    trace_base: u32, trace_stride: u32,
+    // Mirror iterates are lifted to this (ascent::MIRROR_FLOOR).
+    mirror_floor: f32,
 }
+
+// Why a problem's ascent stopped, in Problem.converged (0 while it runs): ascent::Stop::code.
+const STOP_TOLERANCE: u32 = 1u;
+const STOP_NO_ASCENT: u32 = 2u;
+const STOP_ITERATION_LIMIT: u32 = 3u;
+const STOP_TRIVIAL: u32 = 4u;
 
 @group(0) @binding(0) var<storage, read> indptr: array<u32>;
 @group(0) @binding(1) var<storage, read> indices: array<u32>;

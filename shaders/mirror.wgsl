@@ -62,7 +62,7 @@ fn mirror_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let g = vecs[at(S, i)] - 2.0 * problems[p].alpha * vecs[at(Y, i)];
     let factor = exp(g * problems[p].eta - problems[p].shift);
     // Floored so that no coordinate underflows to an absorbing zero (as on the CPU).
-    vecs[at(V, i)] = max(vecs[at(X, i)] * factor, 1.0e-30);
+    vecs[at(V, i)] = max(vecs[at(X, i)] * factor, params.mirror_floor);
 }
 
 @compute @workgroup_size(256)

@@ -3,6 +3,20 @@
 // step halved. Problems that converged stop changing; the host reads the flags every few
 // iterations, never every one.
 
+// Row i's point to project, x + η ∇f with ∇f = s − 2α K x (the gradient is never stored).
+fn pg_point(p: u32, i: u32) -> f32 {
+    let gradient = vecs[at(S, i)] - 2.0 * problems[p].alpha * vecs[at(Y, i)];
+    return vecs[at(X, i)] + problems[p].eta * gradient;
+}
+
+// Row i's part of the objective of slot x_slot with its K x in slot y_slot, and of
+// max |x − X| (how far the candidate moved).
+fn objective_term(alpha: f32, i: u32, x_slot: u32, y_slot: u32) -> vec4<f32> {
+    let x = vecs[at(x_slot, i)];
+    let f = x * (vecs[at(S, i)] - alpha * vecs[at(y_slot, i)]);
+    return vec4<f32>(f, abs(x - vecs[at(X, i)]), 0.0, 0.0);
+}
+
 @compute @workgroup_size(256)
 fn pg_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
@@ -10,11 +24,7 @@ fn pg_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     if i >= params.n {
         return;
     }
-    let p = row_problem[i];
-    let x = vecs[at(X, i)];
-    let gradient = vecs[at(S, i)] - 2.0 * problems[p].alpha * vecs[at(Y, i)];
-    // Fused: the gradient is never stored, only the point to project.
-    vecs[at(V, i)] = x + problems[p].eta * gradient;
+    vecs[at(V, i)] = pg_point(row_problem[i], i);
 }
 
 // Per chunk: Σ x(s − α y) of the slots given by params.src (x) and params.dst (y), and, for the
@@ -31,9 +41,7 @@ fn chunk_objective(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     let i = ch.y + lid;
     var value = vec4<f32>(0.0);
     if i < ch.z {
-        let x = vecs[at(params.src, i)];
-        let f = x * (vecs[at(S, i)] - alpha * vecs[at(params.dst, i)]);
-        value = vec4<f32>(f, abs(x - vecs[at(X, i)]), 0.0, 0.0);
+        value = objective_term(alpha, i, params.src, params.dst);
     }
     let r = reduce_sum_max(lid, value);
     if lid == 0u {
@@ -50,6 +58,44 @@ fn set_objective(@builtin(global_invocation_id) gid: vec3<u32>) {
     problems[p].f = problem_total(p).x;
 }
 
+// The candidate's relaxed f and ‖x_new − x‖_∞, from chunk_objective's partials.
+fn measure(p: u32) {
+    let total = problem_total(p);
+    problems[p].f_new = total.x;
+    problems[p].delta = max(total.y, 0.0);
+}
+
+// AscentState::judge of crates/infoprune-core/src/solver/ascent.rs, line for line, with its rule's
+// constants in params: the one definition of the step rule, the safeguard and the stops. The wgpu
+// tests run that Rust over these same kernels and require this loop's trace bit for bit.
+fn judge(p: u32) {
+    let f_new = problems[p].f_new;
+    let f = problems[p].f;
+    if f_new < f - params.ascent_slack * max(abs(f), 1.0) {
+        problems[p].accepted = 0u;
+        problems[p].backtracks = problems[p].backtracks + 1u;
+        if problems[p].backtracks > params.max_backtracks {
+            problems[p].converged = STOP_NO_ASCENT;
+            return;
+        }
+        problems[p].eta = problems[p].eta * 0.5;
+        return;
+    }
+    problems[p].accepted = 1u;
+    problems[p].backtracks = 0u;
+    problems[p].eta = problems[p].eta * params.step_growth;
+    problems[p].f = f_new;
+    if params.trace_stride > 0u && problems[p].iterations < params.trace_stride {
+        vecs[params.trace_base + p * params.trace_stride + problems[p].iterations] = f_new;
+    }
+    problems[p].iterations = problems[p].iterations + 1u;
+    if problems[p].delta < params.tolerance {
+        problems[p].converged = STOP_TOLERANCE;
+    } else if problems[p].iterations >= problems[p].max_iterations {
+        problems[p].converged = STOP_ITERATION_LIMIT;
+    }
+}
+
 @compute @workgroup_size(256)
 fn accept_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let p = gid.x;
@@ -60,32 +106,18 @@ fn accept_step(@builtin(global_invocation_id) gid: vec3<u32>) {
         problems[p].accepted = 0u;
         return;
     }
-    let total = problem_total(p);
-    let f_new = total.x;
-    let delta = max(total.y, 0.0);
-    let f = problems[p].f;
-    problems[p].f_new = f_new;
-    if f_new < f - params.ascent_slack * max(abs(f), 1.0) {
-        problems[p].accepted = 0u;
-        problems[p].eta = problems[p].eta * 0.5;
-        problems[p].backtracks = problems[p].backtracks + 1u;
-        if problems[p].backtracks > params.max_backtracks {
-            problems[p].converged = 1u;
-        }
+    measure(p);
+    judge(p);
+}
+
+// Only the measurement, for the host-stepped loop (the core's executor over these kernels).
+@compute @workgroup_size(256)
+fn measure_step(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let p = gid.x;
+    if p >= params.n_problems || problems[p].converged != 0u {
         return;
     }
-    problems[p].accepted = 1u;
-    problems[p].backtracks = 0u;
-    problems[p].eta = problems[p].eta * params.step_growth;
-    problems[p].f = f_new;
-    problems[p].delta = delta;
-    if params.trace_stride > 0u && problems[p].iterations < params.trace_stride {
-        vecs[params.trace_base + p * params.trace_stride + problems[p].iterations] = f_new;
-    }
-    problems[p].iterations = problems[p].iterations + 1u;
-    if delta < params.tolerance || problems[p].iterations >= problems[p].max_iterations {
-        problems[p].converged = 1u;
-    }
+    measure(p);
 }
 
 @compute @workgroup_size(256)

@@ -23,13 +23,8 @@ fn chunk_min_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     }
 }
 
-@compute @workgroup_size(256)
-fn init_bracket(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let p = gid.x;
-    if p >= params.n_problems {
-        return;
-    }
-    let range = problem_total(p);
+// The starting bracket of problem p's τ from the (min v, max v) of its rows.
+fn bracket_from_range(p: u32, range: vec4<f32>) {
     let lo = range.x;
     let hi = range.y;
     // Σ(min v − 1) = size ≥ k and Σ(max v) = 0 ≤ k bracket the root.
@@ -46,6 +41,27 @@ fn init_bracket(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(256)
+fn init_bracket(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let p = gid.x;
+    if p >= params.n_problems {
+        return;
+    }
+    bracket_from_range(p, problem_total(p));
+}
+
+// One row's part of Σ clamp(v − τ, 0, 1) and of its Newton step:
+// (clipped sum, free count, Σ v over free, capped count), as in the CPU's `sum_at`.
+fn clipped_terms(v: f32, tau: f32) -> vec4<f32> {
+    let t = v - tau;
+    if t >= 1.0 {
+        return vec4<f32>(1.0, 0.0, 0.0, 1.0);
+    } else if t > 0.0 {
+        return vec4<f32>(t, 1.0, v, 0.0);
+    }
+    return vec4<f32>(0.0);
+}
+
+@compute @workgroup_size(256)
 fn chunk_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
     let c = linear_group(wid, nwg);
@@ -55,16 +71,9 @@ fn chunk_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let ch = chunks[c];
     let tau = problems[ch.x].tau;
     let i = ch.y + lid;
-    // (clipped sum, free count, Σ v over free, capped count), as in the CPU's `sum_at`.
     var value = vec4<f32>(0.0);
     if i < ch.z {
-        let v = vecs[at(V, i)];
-        let t = v - tau;
-        if t >= 1.0 {
-            value = vec4<f32>(1.0, 0.0, 0.0, 1.0);
-        } else if t > 0.0 {
-            value = vec4<f32>(t, 1.0, v, 0.0);
-        }
+        value = clipped_terms(vecs[at(V, i)], tau);
     }
     let r = reduce_sum(lid, value);
     if lid == 0u {
@@ -72,13 +81,10 @@ fn chunk_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     }
 }
 
-@compute @workgroup_size(256)
-fn update_tau(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let p = gid.x;
-    if p >= params.n_problems || problems[p].proj_done != 0u {
-        return;
-    }
-    let total = problem_total(p);
+// One bisection step on problem p's τ, safeguarding a Newton step, from the totals of
+// `clipped_terms` at the current τ; sets proj_done once the sum is within tolerance or the bracket
+// has collapsed.
+fn tau_step(p: u32, total: vec4<f32>) {
     let k = problems[p].k;
     let residual = total.x - k;
     if abs(residual) <= params.sum_tolerance * k {
@@ -107,6 +113,15 @@ fn update_tau(@builtin(global_invocation_id) gid: vec3<u32>) {
         // The bracket has collapsed to float resolution.
         problems[p].proj_done = 1u;
     }
+}
+
+@compute @workgroup_size(256)
+fn update_tau(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let p = gid.x;
+    if p >= params.n_problems || problems[p].proj_done != 0u {
+        return;
+    }
+    tau_step(p, problem_total(p));
 }
 
 @compute @workgroup_size(256)

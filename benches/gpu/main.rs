@@ -15,8 +15,9 @@ use infoprune_core::backend::conformance::{random_graph, random_problem};
 use infoprune_core::backend::{Backend, CpuBackend, ProblemBatch};
 use infoprune_core::knn::KnnConfig;
 use infoprune_core::progress::Silent;
-use infoprune_core::solver::SolverConfig;
+use infoprune_core::solver::{SolverConfig, SolverParams};
 use infoprune_core::tokens::{GridPrior, TokenBudget, TokenConfig, TokenSelector};
+use infoprune_wgpu::backend::Stepping;
 use infoprune_wgpu::{throughput, AdapterChoice, GpuBackend};
 use ndarray::Array2;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ struct Sizes {
     spmv_rows: usize,
     solve_rows: usize,
     token_samples: usize,
+    /// Problems of 196 rows whose relaxed ascent runs fused and with the batch kernels.
+    small_problems: usize,
     knn_rows: usize,
     /// Rows the CPU's exact kNN runs on; its time is scaled by (knn_rows / cpu_knn_rows)².
     cpu_knn_rows: usize,
@@ -42,6 +45,7 @@ const FULL: Sizes = Sizes {
     spmv_rows: 1_000_000,
     solve_rows: 1_000_000,
     token_samples: 100_000,
+    small_problems: 10_000,
     knn_rows: 1_000_000,
     cpu_knn_rows: 100_000,
     pipeline_rows: 1_000_000,
@@ -54,6 +58,7 @@ const QUICK: Sizes = Sizes {
     spmv_rows: 100_000,
     solve_rows: 10_000,
     token_samples: 100,
+    small_problems: 200,
     knn_rows: 3_000,
     cpu_knn_rows: 3_000,
     pipeline_rows: 5_000,
@@ -230,6 +235,45 @@ fn main() {
         cpu_tokens,
         target("≤ 3 s"),
     ));
+
+    // Small problems: the fused one-workgroup-per-problem ascent against the batch kernels on
+    // the same batch (what `solve` ran for such batches before the fused kernel), and the CPU.
+    let batch = ProblemBatch::new(
+        (0..sizes.small_problems as u64)
+            .map(|seed| random_problem(196, 49, 100 + seed))
+            .collect(),
+    );
+    let relaxed_only = SolverParams {
+        swap_rounds: 0,
+        ..SolverParams::default()
+    }
+    .check()
+    .expect("valid config");
+    let ascent = |stepping| {
+        timed(|| {
+            gpu.relaxed(&batch, &config, stepping)
+                .expect("gpu relaxed ascent")
+        })
+        .0
+    };
+    let (fused, batch_kernels) = (ascent(Stepping::Fused), ascent(Stepping::Device));
+    let (cpu_small, _) = timed(|| {
+        cpu.solve(&batch, &relaxed_only, &Silent)
+            .expect("cpu solve")
+    });
+    let mut row = seconds_row(
+        "small problems, relaxed ascent: fused (batch kernels)",
+        format!("{} × 196, k = 25%", sizes.small_problems),
+        fused,
+        cpu_small,
+        target("–"),
+    );
+    row.gpu = format!(
+        "{fused:.3} s ({batch_kernels:.3} s: fused {:.1}× faster)",
+        batch_kernels / fused
+    );
+    rows.push(row);
+    drop(batch);
 
     // Exact kNN graph.
     let data = demo::generate(sizes.knn_rows, 64, 200, 3);

@@ -4,6 +4,7 @@ use crate::batch::{GpuBatch, Layout};
 use crate::context::{AdapterChoice, GpuContext};
 use crate::error::GpuError;
 use crate::kernels::{slot, Kernels, Params, ProblemState};
+pub use crate::solver::Stepping;
 use crate::solver::{
     base_params, read_top_k, record_projection, record_top_k, refine_batch, relaxed_ascent,
 };
@@ -16,6 +17,8 @@ use infoprune_core::error::{check_finite, Result};
 use infoprune_core::knn::KnnConfig;
 use infoprune_core::objective::objective;
 use infoprune_core::progress::{Progress, Silent};
+use infoprune_core::solver::ascent::{AscentState, Stop};
+use infoprune_core::solver::relaxed::RelaxedOutcome;
 use infoprune_core::solver::{Algorithm, SolveResult, SolverConfig};
 use infoprune_core::timing::Timings;
 use ndarray::ArrayView2;
@@ -119,6 +122,65 @@ impl GpuBackend {
     /// The compiled solver kernels.
     pub(crate) fn kernels(&self) -> &Kernels {
         &self.kernels
+    }
+
+    /// The relaxed solution of every problem of `batch` (PG or mirror ascent, `config.algorithm`),
+    /// before rounding, with each ascent's final state (why it stopped, its last step size and
+    /// halvings); `stepping` says whether the device runs the
+    /// loop (what [`Backend::solve`] does) or the host runs the core's `ascent::run` over the
+    /// device's kernels, which is how the tests hold the device-resident loop to the core's rule.
+    pub fn relaxed(
+        &self,
+        batch: &ProblemBatch,
+        config: &SolverConfig,
+        stepping: Stepping,
+    ) -> Result<Vec<(RelaxedOutcome, AscentState<f32>)>> {
+        if config.algorithm == Algorithm::LazyGreedy {
+            return Err(infoprune_core::CoreError::InvalidParameter {
+                name: "algorithm",
+                value: "greedy".into(),
+                reason: "has no relaxed ascent",
+            });
+        }
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        check_local_indices(&batch.offsets())?;
+        if split_to_fit(batch, &self.limits())?.len() > 1 {
+            return Err(GpuError::TooLarge {
+                what: "rows or similarity entries of one relaxed batch on this device",
+                needed: batch.offsets().last().copied().unwrap_or(0) as u64,
+                limit: self.limits().max_rows as u64,
+            }
+            .into());
+        }
+        let relaxed = relaxed_ascent(&self.ctx, &self.kernels, batch, config, stepping)?;
+        let x = relaxed.gpu.read_slot(&self.ctx, slot::X)?;
+        let offsets = batch.offsets();
+        Ok(relaxed
+            .states
+            .iter()
+            .zip(relaxed.traces)
+            .enumerate()
+            .map(|(p, (state, trace))| {
+                let stop = Stop::from_code(state.converged);
+                let ascent = AscentState {
+                    f: state.f,
+                    eta: state.eta,
+                    backtracks: state.backtracks,
+                    iterations: state.iterations,
+                    stop,
+                    accepted_last: state.accepted != 0,
+                };
+                let outcome = RelaxedOutcome {
+                    x: x[offsets[p]..offsets[p + 1]].to_vec(),
+                    iterations: trace.len(),
+                    converged: stop.is_some_and(Stop::converged),
+                    trace,
+                };
+                (outcome, ascent)
+            })
+            .collect())
     }
 
     /// A batch of segments without a graph (for projection and top-k): budgets per segment and
@@ -262,7 +324,12 @@ impl Backend for GpuBackend {
             return Ok(results);
         }
         let start = Instant::now();
-        let relaxed = relaxed_ascent(&self.ctx, &self.kernels, batch, config)?;
+        let stepping = if crate::solver::fused_fits(batch, config).is_ok() {
+            Stepping::Fused
+        } else {
+            Stepping::Device
+        };
+        let relaxed = relaxed_ascent(&self.ctx, &self.kernels, batch, config, stepping)?;
         let gpu_seconds = start.elapsed().as_secs_f64();
         let mut selected = relaxed.rounded.clone();
         let start = Instant::now();
@@ -286,9 +353,7 @@ impl Backend for GpuBackend {
             let rounded_objective = objective(&problem, &relaxed.rounded[p])?;
             let indices = std::mem::take(&mut selected[p]);
             let f = objective(&problem, &indices)?;
-            let converged = problem.k() == problem.n()
-                || (state.delta as f64) < config.tolerance
-                || state.backtracks > crate::solver::MAX_BACKTRACKS;
+            let converged = Stop::from_code(state.converged).is_some_and(Stop::converged);
             let mut result = SolveResult {
                 indices,
                 objective: f,

@@ -31,6 +31,9 @@ pub enum GpuError {
     /// The device was lost (driver reset, removal, timeout).
     #[error("GPU device lost: {0}")]
     DeviceLost(String),
+    /// A path was asked for work it does not do (named in the message).
+    #[error("{0}")]
+    Unsupported(String),
     /// Reading results back failed.
     #[error("could not read results back from the GPU: {0}")]
     Readback(String),

@@ -11,6 +11,7 @@ const PG: &str = include_str!("../../../shaders/pg.wgsl");
 const POWER: &str = include_str!("../../../shaders/power.wgsl");
 const MIRROR: &str = include_str!("../../../shaders/mirror.wgsl");
 const TOPK: &str = include_str!("../../../shaders/topk.wgsl");
+const FUSED: &str = include_str!("../../../shaders/fused.wgsl");
 
 /// Storage buffers every solver kernel binds (`common.wgsl`, group 0).
 pub const STORAGE_BINDINGS: u32 = 9;
@@ -38,7 +39,8 @@ pub struct Params {
     pub step_growth: f32,
     pub trace_base: u32,
     pub trace_stride: u32,
-    pub pad: u32,
+    /// Mirror iterates are lifted to this (`ascent::MIRROR_FLOOR`).
+    pub mirror_floor: f32,
 }
 
 /// Per-problem state, laid out as `Problem` in `common.wgsl`.
@@ -59,6 +61,7 @@ pub struct ProblemState {
     pub f_new: f32,
     pub iterations: u32,
     pub backtracks: u32,
+    /// Why the ascent stopped: `ascent::Stop::code`, 0 while it runs.
     pub converged: u32,
     pub accepted: u32,
     pub norm: f32,
@@ -74,6 +77,10 @@ pub struct ProblemState {
     pub sel_t2: u32,
     pub sel_t3: u32,
 }
+
+/// Bisection/Newton rounds per projection. Newton usually lands in a handful; 32 halvings of the
+/// initial bracket reach f32 resolution in the worst case.
+pub const PROJECTION_ROUNDS: usize = 32;
 
 /// Slots of the `vecs` buffer (`common.wgsl`).
 pub mod slot {
@@ -102,6 +109,8 @@ pub struct Kernels {
     pub chunk_objective: wgpu::ComputePipeline,
     pub set_objective: wgpu::ComputePipeline,
     pub accept_step: wgpu::ComputePipeline,
+    pub measure_step: wgpu::ComputePipeline,
+    pub fused_pg: wgpu::ComputePipeline,
     pub commit_step: wgpu::ComputePipeline,
     pub clear_flags: wgpu::ComputePipeline,
     pub count_unconverged: wgpu::ComputePipeline,
@@ -190,6 +199,15 @@ impl Kernels {
         let power_module = module("power.wgsl", POWER);
         let mirror_module = module("mirror.wgsl", MIRROR);
         let topk_module = module("topk.wgsl", TOPK);
+        // The fused solve calls the batch kernels' own functions, so it is compiled with them;
+        // the projection's round count is the host's, spelled once, above.
+        let fused_module = module(
+            "fused.wgsl",
+            &format!(
+                "const PROJECTION_ROUNDS: u32 = {}u;\n{SPMV}\n{PROJECTION}\n{PG}\n{FUSED}",
+                PROJECTION_ROUNDS
+            ),
+        );
         let pipeline = |module: &wgpu::ShaderModule, entry: &str| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
@@ -211,6 +229,8 @@ impl Kernels {
             chunk_objective: pipeline(&pg_module, "chunk_objective"),
             set_objective: pipeline(&pg_module, "set_objective"),
             accept_step: pipeline(&pg_module, "accept_step"),
+            measure_step: pipeline(&pg_module, "measure_step"),
+            fused_pg: pipeline(&fused_module, "fused_pg"),
             commit_step: pipeline(&pg_module, "commit_step"),
             clear_flags: pipeline(&pg_module, "clear_flags"),
             count_unconverged: pipeline(&pg_module, "count_unconverged"),

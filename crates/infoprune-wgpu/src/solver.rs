@@ -5,25 +5,16 @@
 use crate::batch::{GpuBatch, Layout};
 use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
-use crate::kernels::{slot, Kernels, Params, ProblemState};
+use crate::kernels::{slot, Kernels, Params, ProblemState, PROJECTION_ROUNDS};
 use infoprune_core::backend::ProblemBatch;
+use infoprune_core::solver::ascent::{self, AscentRule, AscentState, Stop};
 use infoprune_core::solver::{Algorithm, SolverConfig};
 
 /// Iterations recorded per submission; the host checks convergence between submissions.
 pub const ITERATIONS_PER_SUBMIT: usize = 10;
 
-/// Bisection/Newton rounds per projection. Newton usually lands in a handful; 32 halvings of the
-/// initial bracket reach f32 resolution in the worst case.
-pub const PROJECTION_ROUNDS: usize = 32;
-
 /// Relative tolerance on `|Σ x − k|` (f32 sums; inside SPEC's `1e-4·k`).
 pub const SUM_TOLERANCE: f32 = 1e-5;
-
-/// Relative slack of the monotone safeguard (f32 objective sums are noisy at about `1e-6`).
-pub const ASCENT_SLACK: f32 = 1e-6;
-
-/// Step halvings in a row after which a problem stops (as on the CPU).
-pub const MAX_BACKTRACKS: u32 = 40;
 
 /// The rounded relaxed solution of every problem and its final state.
 pub struct RelaxedBatch {
@@ -128,16 +119,19 @@ impl ConvergenceFlags {
     }
 }
 
-/// Parameters shared by every kernel of a solve.
+/// Parameters shared by every kernel of a solve: the core's [`AscentRule`] in `f32`, the
+/// arithmetic the kernels sum `f` in, and its floors.
 pub fn base_params(config: &SolverConfig) -> Params {
+    let rule = AscentRule::<f32>::new(config);
     Params {
         nrhs: 1,
-        tolerance: config.tolerance as f32,
+        tolerance: rule.tolerance,
         sum_tolerance: SUM_TOLERANCE,
-        ascent_slack: ASCENT_SLACK,
-        lipschitz_floor: 1e-9,
-        max_backtracks: MAX_BACKTRACKS,
-        step_growth: config.step_growth as f32,
+        ascent_slack: rule.slack,
+        lipschitz_floor: ascent::LIPSCHITZ_FLOOR as f32,
+        max_backtracks: rule.max_backtracks,
+        step_growth: rule.step_growth,
+        mirror_floor: ascent::MIRROR_FLOOR,
         ..Params::default()
     }
 }
@@ -227,13 +221,26 @@ fn record_mirror_step(
     gpu.dispatch(pass, &kernels.apply_kl, params, gpu.row_groups());
 }
 
-/// Runs projected gradient or mirror ascent (`config.algorithm`) on every problem of `batch`.
-pub fn relaxed_ascent(
+/// A batch on the device ready for the ascent: `x₀`, its `K x`, `f(x₀)` and the first step of
+/// every problem computed, and the parameter groups the iterations use.
+struct Prepared {
+    gpu: GpuBatch,
+    offsets: Vec<usize>,
+    /// Where the traces start in `vecs` and how many entries they hold.
+    trace_base: usize,
+    trace_len: usize,
+    plain: wgpu::BindGroup,
+    spmv_candidate: wgpu::BindGroup,
+    objective_candidate: wgpu::BindGroup,
+}
+
+/// Uploads `batch` and submits the start of the ascent (see [`Prepared`]).
+fn prepare(
     ctx: &GpuContext,
     kernels: &Kernels,
     batch: &ProblemBatch,
     config: &SolverConfig,
-) -> Result<RelaxedBatch> {
+) -> Result<Prepared> {
     let offsets = batch.offsets();
     let layout = Layout::new(&offsets);
     let n = layout.n;
@@ -248,6 +255,7 @@ pub fn relaxed_ascent(
             limit: u64::from(u32::MAX),
         });
     }
+    let rule = AscentRule::<f32>::new(config);
     let mut vecs = vec![0.0f32; trace_base + trace_len];
     let mut states = Vec::with_capacity(batch.len());
     for (p, problem) in batch.problems().iter().enumerate() {
@@ -258,12 +266,13 @@ pub fn relaxed_ascent(
             .copy_from_slice(problem.scores());
         vecs[slot::X as usize * n + lo..slot::X as usize * n + hi].fill(k / size);
         vecs[slot::V as usize * n + lo..slot::V as usize * n + hi].fill(1.0 / size.sqrt());
+        let trivial = problem.k() == problem.n();
         states.push(ProblemState {
             k,
             alpha: problem.alpha() as f32,
             eta: config.step_size.unwrap_or(0.0) as f32,
-            max_iterations: config.iterations as u32,
-            converged: (problem.k() == problem.n()) as u32,
+            max_iterations: rule.max_iterations,
+            converged: if trivial { Stop::Trivial.code() } else { 0 },
             ..ProblemState::default()
         });
     }
@@ -277,43 +286,54 @@ pub fn relaxed_ascent(
     let with = |src: u32, dst: u32| gpu.params(ctx, kernels, Params { src, dst, ..base });
     let plain = with(0, 0);
     let spmv_current = with(slot::X * n32, slot::Y * n32);
-    let spmv_candidate = with(slot::XN * n32, slot::YN * n32);
     let spmv_power = with(slot::V * n32, slot::W * n32);
     let objective_current = with(slot::X, slot::Y);
-    let objective_candidate = with(slot::XN, slot::YN);
+    let prepared = Prepared {
+        spmv_candidate: with(slot::XN * n32, slot::YN * n32),
+        objective_candidate: with(slot::XN, slot::YN),
+        gpu,
+        offsets,
+        trace_base,
+        trace_len,
+        plain,
+    };
+    let gpu = &prepared.gpu;
+    let plain = &prepared.plain;
 
+    // The first step, `ascent::initial_step` on the device: the power iteration for PG's 1/L, the
+    // largest |∇f(x₀)| for mirror ascent, or the step the config gives (η > 0 already).
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {
         let mut pass = encoder.begin_compute_pass(&Default::default());
         gpu.dispatch(&mut pass, &kernels.spmv, &spmv_current, gpu.row_groups());
         if config.algorithm == Algorithm::Mirror {
-            gpu.dispatch(&mut pass, &kernels.chunk_gradient_max, &plain, gpu.n_chunks);
+            gpu.dispatch(&mut pass, &kernels.chunk_gradient_max, plain, gpu.n_chunks);
             gpu.dispatch(
                 &mut pass,
                 &kernels.combine_sum_max,
-                &plain,
+                plain,
                 gpu.multi_groups(),
             );
             gpu.dispatch(
                 &mut pass,
                 &kernels.set_mirror_step,
-                &plain,
+                plain,
                 gpu.problem_groups(),
             );
         } else if config.step_size.is_none() {
             for _ in 0..config.power_iterations {
                 gpu.dispatch(&mut pass, &kernels.spmv, &spmv_power, gpu.row_groups());
-                gpu.dispatch(&mut pass, &kernels.chunk_square_norm, &plain, gpu.n_chunks);
-                gpu.dispatch(&mut pass, &kernels.combine_sum, &plain, gpu.multi_groups());
-                gpu.dispatch(&mut pass, &kernels.set_norm, &plain, gpu.problem_groups());
+                gpu.dispatch(&mut pass, &kernels.chunk_square_norm, plain, gpu.n_chunks);
+                gpu.dispatch(&mut pass, &kernels.combine_sum, plain, gpu.multi_groups());
+                gpu.dispatch(&mut pass, &kernels.set_norm, plain, gpu.problem_groups());
                 gpu.dispatch(
                     &mut pass,
                     &kernels.normalize_power_vector,
-                    &plain,
+                    plain,
                     gpu.row_groups(),
                 );
             }
-            gpu.dispatch(&mut pass, &kernels.set_step, &plain, gpu.problem_groups());
+            gpu.dispatch(&mut pass, &kernels.set_step, plain, gpu.problem_groups());
         }
         gpu.dispatch(&mut pass, &kernels.spmv, &spmv_current, gpu.row_groups());
         gpu.dispatch(
@@ -325,21 +345,128 @@ pub fn relaxed_ascent(
         gpu.dispatch(
             &mut pass,
             &kernels.combine_sum_max,
-            &plain,
+            plain,
             gpu.multi_groups(),
         );
         gpu.dispatch(
             &mut pass,
             &kernels.set_objective,
-            &plain,
+            plain,
             gpu.problem_groups(),
         );
     }
     ctx.submit(encoder);
+    Ok(prepared)
+}
 
-    // Each attempt either accepts a step or halves one; bound the attempts so a pathological
-    // problem cannot keep the device busy forever.
-    let max_attempts = config.iterations * 2 + MAX_BACKTRACKS as usize + ITERATIONS_PER_SUBMIT;
+/// Records [`ascent::AscentOps::try_step`] for every running problem: the candidate step from the
+/// current x with each problem's η into slot XN, its `K x` into YN, and its objective partials.
+fn record_candidate(
+    prepared: &Prepared,
+    kernels: &Kernels,
+    pass: &mut wgpu::ComputePass,
+    algorithm: Algorithm,
+) {
+    let gpu = &prepared.gpu;
+    let plain = &prepared.plain;
+    if algorithm == Algorithm::Mirror {
+        record_mirror_step(gpu, kernels, pass, plain);
+    } else {
+        gpu.dispatch(pass, &kernels.pg_step, plain, gpu.row_groups());
+        record_projection(gpu, kernels, pass, plain);
+    }
+    gpu.dispatch(
+        pass,
+        &kernels.spmv,
+        &prepared.spmv_candidate,
+        gpu.row_groups(),
+    );
+    gpu.dispatch(
+        pass,
+        &kernels.chunk_objective,
+        &prepared.objective_candidate,
+        gpu.n_chunks,
+    );
+    gpu.dispatch(pass, &kernels.combine_sum_max, plain, gpu.multi_groups());
+}
+
+/// Rows per problem up to which [`Stepping::Fused`] serves a batch: one workgroup of 256 then
+/// covers a problem in at most 8 strides, where the batch kernels' per-iteration dispatches and
+/// second-level combines would cost more than the work.
+pub const FUSED_MAX_ROWS: usize = 2048;
+
+/// Who runs the ascent's loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stepping {
+    /// The device, with the batch kernels: `accept_step` judges every candidate, and the host
+    /// reads a 4-byte flag per block of [`ITERATIONS_PER_SUBMIT`] iterations. What `solve` runs
+    /// unless the batch qualifies for [`Stepping::Fused`].
+    Device,
+    /// The device, one workgroup per problem running the whole ascent in one dispatch
+    /// (`fused.wgsl`): projected gradient only, every problem at most [`FUSED_MAX_ROWS`] rows.
+    /// What `solve` runs for batches of small problems (token samples, small partitions).
+    Fused,
+    /// The host: the core's `ascent::run` over the device's primitives, one read-back of the
+    /// problem states per step. Slow; it exists to check that [`Stepping::Device`] is the core's
+    /// rule, bit for bit.
+    Host,
+}
+
+/// Runs projected gradient or mirror ascent (`config.algorithm`) on every problem of `batch`,
+/// stepped as `stepping` says, and rounds every problem to its top-k on the device.
+pub fn relaxed_ascent(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    batch: &ProblemBatch,
+    config: &SolverConfig,
+    stepping: Stepping,
+) -> Result<RelaxedBatch> {
+    if stepping == Stepping::Fused {
+        fused_fits(batch, config)?;
+    }
+    let prepared = prepare(ctx, kernels, batch, config)?;
+    let (states, traces) = match stepping {
+        Stepping::Device => device_loop(ctx, kernels, batch, config, &prepared)?,
+        Stepping::Fused => fused_loop(ctx, kernels, batch, config, &prepared)?,
+        Stepping::Host => host_loop(ctx, kernels, batch, config, &prepared)?,
+    };
+    let Prepared {
+        gpu,
+        offsets,
+        plain,
+        ..
+    } = prepared;
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        record_top_k(&gpu, kernels, &mut pass, &plain);
+    }
+    ctx.submit(encoder);
+    let rounded = read_top_k(ctx, &gpu, &offsets, &batch.budgets())?;
+    Ok(RelaxedBatch {
+        rounded,
+        states,
+        traces,
+        gpu,
+    })
+}
+
+type StatesAndTraces = (Vec<ProblemState>, Vec<Vec<f64>>);
+
+/// The loop on the device; the state and the traces come back once, at the end.
+fn device_loop(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    batch: &ProblemBatch,
+    config: &SolverConfig,
+    prepared: &Prepared,
+) -> Result<StatesAndTraces> {
+    let gpu = &prepared.gpu;
+    let plain = &prepared.plain;
+    // Each attempt either accepts a step or halves the step; a problem accepts within every
+    // MAX_BACKTRACKS + 1 attempts or stops, which bounds the blocks a problem can need.
+    let per_step = ascent::MAX_BACKTRACKS as usize + 1;
+    let max_attempts = config.iterations.saturating_add(1).saturating_mul(per_step);
     let mut flags = ConvergenceFlags::new(ctx);
     for _ in 0..max_attempts.div_ceil(ITERATIONS_PER_SUBMIT) {
         // At most two blocks in flight: the device runs one while the host queues the next, and
@@ -354,51 +481,82 @@ pub fn relaxed_ascent(
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             for _ in 0..ITERATIONS_PER_SUBMIT {
-                if config.algorithm == Algorithm::Mirror {
-                    record_mirror_step(&gpu, kernels, &mut pass, &plain);
-                } else {
-                    gpu.dispatch(&mut pass, &kernels.pg_step, &plain, gpu.row_groups());
-                    record_projection(&gpu, kernels, &mut pass, &plain);
-                }
-                gpu.dispatch(&mut pass, &kernels.spmv, &spmv_candidate, gpu.row_groups());
-                gpu.dispatch(
-                    &mut pass,
-                    &kernels.chunk_objective,
-                    &objective_candidate,
-                    gpu.n_chunks,
-                );
-                gpu.dispatch(
-                    &mut pass,
-                    &kernels.combine_sum_max,
-                    &plain,
-                    gpu.multi_groups(),
-                );
-                gpu.dispatch(
-                    &mut pass,
-                    &kernels.accept_step,
-                    &plain,
-                    gpu.problem_groups(),
-                );
-                gpu.dispatch(&mut pass, &kernels.commit_step, &plain, gpu.row_groups());
+                record_candidate(prepared, kernels, &mut pass, config.algorithm);
+                gpu.dispatch(&mut pass, &kernels.accept_step, plain, gpu.problem_groups());
+                gpu.dispatch(&mut pass, &kernels.commit_step, plain, gpu.row_groups());
             }
-            gpu.dispatch(&mut pass, &kernels.clear_flags, &plain, 1);
+            gpu.dispatch(&mut pass, &kernels.clear_flags, plain, 1);
             gpu.dispatch(
                 &mut pass,
                 &kernels.count_unconverged,
-                &plain,
+                plain,
                 gpu.problem_groups(),
             );
         }
-        flags.submit(ctx, &gpu, encoder);
+        flags.submit(ctx, gpu, encoder);
     }
-    // Problems that converged stop changing, so a block queued after the last one that mattered
+    // Problems that stopped no longer change, so a block queued after the last one that mattered
     // leaves the state as it was; the state itself comes back once, here.
+    read_states_and_traces(ctx, batch, config, prepared)
+}
+
+/// Whether `batch` can run as [`Stepping::Fused`]; the error says why not.
+pub fn fused_fits(batch: &ProblemBatch, config: &SolverConfig) -> Result<()> {
+    if config.algorithm != Algorithm::ProjectedGradient {
+        return Err(GpuError::Unsupported(
+            "the fused small-problem solve runs projected gradient only".into(),
+        ));
+    }
+    match batch.problems().iter().map(|p| p.n()).max() {
+        Some(rows) if rows > FUSED_MAX_ROWS => Err(GpuError::Unsupported(format!(
+            "the fused small-problem solve takes problems of at most {FUSED_MAX_ROWS} rows, \
+             and this batch has one of {rows}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The whole loop in one dispatch, one workgroup per problem.
+fn fused_loop(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    batch: &ProblemBatch,
+    config: &SolverConfig,
+    prepared: &Prepared,
+) -> Result<StatesAndTraces> {
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        let gpu = &prepared.gpu;
+        gpu.dispatch(
+            &mut pass,
+            &kernels.fused_pg,
+            &prepared.plain,
+            gpu.n_problems,
+        );
+    }
+    ctx.submit(encoder);
+    read_states_and_traces(ctx, batch, config, prepared)
+}
+
+/// Every problem's state and relaxed trace, read back in one wait.
+fn read_states_and_traces(
+    ctx: &GpuContext,
+    batch: &ProblemBatch,
+    config: &SolverConfig,
+    prepared: &Prepared,
+) -> Result<StatesAndTraces> {
+    let gpu = &prepared.gpu;
     let state_bytes = batch.len() as u64 * std::mem::size_of::<ProblemState>() as u64;
     let mut parts = crate::batch::read_buffers(
         ctx,
         &[
             (&gpu.problems, 0, state_bytes),
-            (&gpu.vecs, trace_base as u64 * 4, trace_len as u64 * 4),
+            (
+                &gpu.vecs,
+                prepared.trace_base as u64 * 4,
+                prepared.trace_len as u64 * 4,
+            ),
         ],
     )?;
     let trace: Vec<f32> = bytemuck::pod_collect_to_vec(&parts.pop().expect("two parts"));
@@ -415,19 +573,77 @@ pub fn relaxed_ascent(
                 .collect()
         })
         .collect();
-    let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        record_top_k(&gpu, kernels, &mut pass, &plain);
+    Ok((states, traces))
+}
+
+/// The core's `ascent::run` for every problem of the batch, over the device's primitives: each
+/// step the device measures every running problem's candidate (`measure_step`), the host judges
+/// it with [`AscentState::judge`] and writes the states back, and `commit_step` keeps the
+/// accepted ones.
+fn host_loop(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    batch: &ProblemBatch,
+    config: &SolverConfig,
+    prepared: &Prepared,
+) -> Result<StatesAndTraces> {
+    let gpu = &prepared.gpu;
+    let plain = &prepared.plain;
+    let rule = AscentRule::<f32>::new(config);
+    let state_bytes = batch.len() as u64 * std::mem::size_of::<ProblemState>() as u64;
+    let read_states = || -> Result<Vec<ProblemState>> {
+        let bytes = crate::batch::read_buffer(ctx, &gpu.problems, 0, state_bytes)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    };
+    let mut states = read_states()?;
+    let mut ascents: Vec<AscentState<f32>> = states
+        .iter()
+        .map(|s| {
+            let mut a = AscentState::new(s.f, s.eta);
+            a.stop = Stop::from_code(s.converged);
+            a
+        })
+        .collect();
+    let mut traces = vec![Vec::new(); batch.len()];
+    while ascents.iter().any(|a| a.stop.is_none()) {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            record_candidate(prepared, kernels, &mut pass, config.algorithm);
+            gpu.dispatch(
+                &mut pass,
+                &kernels.measure_step,
+                plain,
+                gpu.problem_groups(),
+            );
+        }
+        ctx.submit(encoder);
+        states = read_states()?;
+        for ((state, ascent), trace) in states.iter_mut().zip(&mut ascents).zip(&mut traces) {
+            state.accepted = 0;
+            if ascent.stop.is_some() {
+                continue;
+            }
+            ascent.judge(&rule, state.f_new, state.delta);
+            if ascent.accepted_last {
+                trace.push(state.f_new as f64);
+            }
+            state.accepted = ascent.accepted_last as u32;
+            state.f = ascent.f;
+            state.eta = ascent.eta;
+            state.backtracks = ascent.backtracks;
+            state.iterations = ascent.iterations;
+            state.converged = ascent.stop.map_or(0, Stop::code);
+        }
+        ctx.upload(&gpu.problems, 0, bytemuck::cast_slice(&states));
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            gpu.dispatch(&mut pass, &kernels.commit_step, plain, gpu.row_groups());
+        }
+        ctx.submit(encoder);
     }
-    ctx.submit(encoder);
-    let rounded = read_top_k(ctx, &gpu, &offsets, &batch.budgets())?;
-    Ok(RelaxedBatch {
-        rounded,
-        states,
-        traces,
-        gpu,
-    })
+    Ok((states, traces))
 }
 
 /// Swap refinement for every problem of a batch in lockstep: each round uploads the kept sets,

@@ -8,7 +8,9 @@ mod support;
 use infoprune_core::backend::conformance::{clustered_problem, random_problem};
 use infoprune_core::backend::{Backend, CpuBackend, ProblemBatch};
 use infoprune_core::progress::Silent;
+use infoprune_core::solver::ascent::Stop;
 use infoprune_core::solver::{Algorithm, SolverConfig, SolverParams};
+use infoprune_wgpu::backend::Stepping;
 use infoprune_wgpu::{AdapterChoice, GpuBackend};
 use support::{no_adapter, Outcome, Skipped};
 
@@ -21,6 +23,8 @@ fn main() -> std::process::ExitCode {
         a_pg_solve_reads_back_a_bounded_number_of_times,
         reductions_and_scans_span_hundreds_of_chunks,
         gpu_returns_the_trace_and_honours_step_growth,
+        the_device_loop_is_the_core_ascent_rule_bit_for_bit,
+        small_problems_solve_fused_in_one_dispatch_like_the_cpu,
     ])
 }
 
@@ -266,5 +270,189 @@ fn gpu_returns_the_trace_and_honours_step_growth() -> Outcome {
             }
         }
     }
+    Ok(())
+}
+
+fn the_device_loop_is_the_core_ascent_rule_bit_for_bit() -> Outcome {
+    // The device judges every step itself (`accept_step`); `Stepping::Host` runs the core's
+    // `ascent::run` over the same kernels instead. Same kernels and the same rule give the same
+    // bits: every trace entry, the iteration count, why it stopped, the final step and the final
+    // point. A kernel that drifts from `AscentState::judge` (slack, halving, growth, stops) fails
+    // here. One problem of 20,000 rows, one small one and one with k = n in one batch; PG and
+    // mirror; fixed and growing steps; a given step that must be halved; an iteration limit.
+    let gpu = gpu()?;
+    let batch = ProblemBatch::new(vec![
+        clustered_problem(20_000, 2_000, 41),
+        random_problem(700, 70, 42),
+        random_problem(64, 64, 43),
+    ]);
+    let cases = [
+        ("pg", SolverParams::new(Algorithm::ProjectedGradient)),
+        (
+            "pg, growth 1.5",
+            SolverParams {
+                step_growth: 1.5,
+                ..SolverParams::new(Algorithm::ProjectedGradient)
+            },
+        ),
+        (
+            "pg, step 50 given",
+            SolverParams {
+                step_size: Some(50.0),
+                ..SolverParams::new(Algorithm::ProjectedGradient)
+            },
+        ),
+        (
+            "pg, 7 iterations",
+            SolverParams {
+                iterations: 7,
+                tolerance: 0.0,
+                ..SolverParams::new(Algorithm::ProjectedGradient)
+            },
+        ),
+        ("mirror", SolverParams::new(Algorithm::Mirror)),
+        (
+            "mirror, growth 1.3",
+            SolverParams {
+                step_growth: 1.3,
+                ..SolverParams::new(Algorithm::Mirror)
+            },
+        ),
+    ];
+    let mut stops = std::collections::BTreeSet::new();
+    let mut halved = false;
+    for (name, params) in cases {
+        let config = params.check().unwrap();
+        let device = gpu.relaxed(&batch, &config, Stepping::Device).unwrap();
+        let host = gpu.relaxed(&batch, &config, Stepping::Host).unwrap();
+        for (p, ((d, ds), (h, hs))) in device.iter().zip(&host).enumerate() {
+            let what = format!("{name}, problem {p}");
+            let first_difference = d
+                .trace
+                .iter()
+                .zip(&h.trace)
+                .position(|(a, b)| a.to_bits() != b.to_bits());
+            assert!(
+                first_difference.is_none() && d.trace.len() == h.trace.len(),
+                "{what}: the traces differ from entry {first_difference:?} (lengths {} and {}): \
+                 device {:?}, host {:?}",
+                d.trace.len(),
+                h.trace.len(),
+                first_difference.map(|i| d.trace[i]),
+                first_difference.map(|i| h.trace[i]),
+            );
+            assert_eq!(d.iterations, h.iterations, "{what}");
+            assert_eq!(ds.stop, hs.stop, "{what}: stop");
+            assert_eq!(ds.eta.to_bits(), hs.eta.to_bits(), "{what}: final step");
+            assert_eq!(ds.backtracks, hs.backtracks, "{what}");
+            let xbits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert!(xbits(&d.x) == xbits(&h.x), "{what}: final x differs");
+            stops.insert(format!("{:?}", ds.stop));
+            if name.contains("given") && p < 2 {
+                halved |= ds.eta < 50.0;
+            }
+        }
+    }
+    for stop in [Stop::Tolerance, Stop::IterationLimit, Stop::Trivial] {
+        assert!(
+            stops.contains(&format!("{:?}", Some(stop))),
+            "no case stopped by {stop:?}: {stops:?}"
+        );
+    }
+    assert!(halved, "the given step was never halved");
+    Ok(())
+}
+
+fn small_problems_solve_fused_in_one_dispatch_like_the_cpu() -> Outcome {
+    // Token-sized and small-partition problems (8 to 2,048 rows, k from 1 to n, clustered and
+    // random graphs), 300 of them in one batch: `solve` runs them fused, one workgroup per
+    // problem and the whole ascent in one dispatch. Each problem gets the CPU's set or one whose
+    // f(S) is within 1e-4 relative (the Backend contract); the relaxed traces never decrease and
+    // end where the batch kernels' do; and the dispatches do not grow with the iteration count.
+    let gpu = gpu()?;
+    let sizes = [8usize, 17, 196, 255, 256, 257, 576, 1000, 2048];
+    let problems: Vec<_> = (0..300u64)
+        .map(|seed| {
+            let n = sizes[seed as usize % sizes.len()];
+            let k = match seed % 5 {
+                0 => 1,
+                1 => n,
+                _ => (n / (2 + seed as usize % 7)).max(1),
+            };
+            if seed % 2 == 0 {
+                clustered_problem(n, k, 1000 + seed)
+            } else {
+                random_problem(n, k, 1000 + seed)
+            }
+        })
+        .collect();
+    let batch = ProblemBatch::new(problems);
+    let config = SolverConfig::default();
+    let before = gpu.counters().unwrap();
+    let fused = gpu.solve(&batch, &config, &Silent).unwrap();
+    let used = gpu.counters().unwrap().since(&before);
+    let cpu = CpuBackend.solve(&batch, &config, &Silent).unwrap();
+    let mut same_sets = 0;
+    for (p, (g, c)) in fused.iter().zip(&cpu).enumerate() {
+        let k = batch.problems()[p].k();
+        assert_eq!(g.indices.len(), k, "problem {p}");
+        let tolerance = 1e-4 * c.objective.abs().max(1.0);
+        assert!(
+            g.indices == c.indices || (g.objective - c.objective).abs() <= tolerance,
+            "problem {p}: GPU f = {} vs CPU f = {}",
+            g.objective,
+            c.objective
+        );
+        same_sets += usize::from(g.indices == c.indices);
+        for w in g.relaxed_trace.windows(2) {
+            assert!(
+                w[1] >= w[0] - 1e-5 * w[0].abs().max(1.0),
+                "problem {p}: {w:?}"
+            );
+        }
+    }
+    println!("fused: {same_sets} of 300 sets equal the CPU's; {used:?}");
+
+    let relaxed = |stepping| {
+        let start = std::time::Instant::now();
+        let out = gpu.relaxed(&batch, &config, stepping).unwrap();
+        println!("{stepping:?}: {:.2} s", start.elapsed().as_secs_f64());
+        out
+    };
+    let (fused, batched) = (relaxed(Stepping::Fused), relaxed(Stepping::Device));
+    for (p, ((f, fs), (b, bs))) in fused.iter().zip(&batched).enumerate() {
+        assert_eq!(fs.stop.is_some(), bs.stop.is_some(), "problem {p}");
+        if let (Some(&fl), Some(&bl)) = (f.trace.last(), b.trace.last()) {
+            assert!(
+                (fl - bl).abs() <= 1e-4 * bl.abs().max(1.0),
+                "problem {p}: fused {fl} vs batch kernels {bl}"
+            );
+        }
+    }
+
+    // T = 10 and T = 60 with no early stop: the fused loop is one dispatch either way.
+    let mut dispatches = Vec::new();
+    for iterations in [10usize, 60] {
+        let config = SolverParams {
+            iterations,
+            tolerance: 0.0,
+            ..SolverParams::default()
+        }
+        .check()
+        .unwrap();
+        let before = gpu.counters().unwrap();
+        let out = gpu.relaxed(&batch, &config, Stepping::Fused).unwrap();
+        dispatches.push(gpu.counters().unwrap().since(&before).dispatches);
+        assert!(out.iter().any(|(o, _)| o.iterations == iterations));
+    }
+    assert_eq!(dispatches[0], dispatches[1], "{dispatches:?}");
+
+    // Mirror ascent and problems past FUSED_MAX_ROWS are refused by name, not run wrongly.
+    let mirror = SolverParams::new(Algorithm::Mirror).check().unwrap();
+    let err = gpu.relaxed(&batch, &mirror, Stepping::Fused).unwrap_err();
+    assert!(err.to_string().contains("projected gradient only"), "{err}");
+    let big = ProblemBatch::new(vec![random_problem(2049, 20, 7)]);
+    let err = gpu.relaxed(&big, &config, Stepping::Fused).unwrap_err();
+    assert!(err.to_string().contains("at most 2048 rows"), "{err}");
     Ok(())
 }

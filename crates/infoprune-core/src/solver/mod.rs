@@ -11,6 +11,7 @@
 //!   never return less than greedy's `f(S)`.
 //! - [`Algorithm::LazyGreedy`] adds the element of largest marginal gain, exactly ([`greedy`]).
 
+pub mod ascent;
 pub mod config;
 pub mod greedy;
 pub mod operator;

@@ -1,5 +1,6 @@
 //! Ascent on the relaxation `max f(x)` over the capped simplex `C` (SPEC §1.1): projected gradient
-//! and entropic mirror ascent share one loop and differ only in their step.
+//! and entropic mirror ascent share one loop ([`super::ascent::run`], the loop every backend
+//! follows) and differ only in their step.
 //!
 //! **Monotone safeguard (ours).** A step is kept only if it does not lower the relaxed `f`; otherwise
 //! the step size is halved and the step retried. With `η = 1/L` this never triggers in exact
@@ -7,26 +8,16 @@
 //! ascent has no such guarantee, so the safeguard is what makes "f never decreases" true for both.
 //! The `K x` it needs is the one the next gradient uses anyway.
 
+use super::ascent::{
+    self, AscentOps, AscentRule, AscentState, Stop, LIPSCHITZ_FLOOR, MIRROR_FLOOR,
+};
 use super::config::{Algorithm, SolverConfig};
 use super::operator::SimilarityOperator;
 use crate::objective::{gradient, relaxed_objective};
 use crate::problem::Problem;
-use crate::progress::{Progress, Stage};
+use crate::progress::Progress;
 use crate::projection::{capped_simplex_kl_projection, capped_simplex_projection};
 use crate::reduce;
-
-/// Smallest Lipschitz constant used for the PG step, so that `α = 0` (no redundancy) still gives a
-/// finite step: the projection then simply returns the top-k of `s`.
-const LIPSCHITZ_FLOOR: f64 = 1e-9;
-
-/// Mirror iterates below this are lifted to it, so that no coordinate underflows to an absorbing 0.
-const MIRROR_FLOOR: f32 = 1e-30;
-
-/// Halvings of the step in a row after which the solver declares it cannot ascend further.
-const MAX_BACKTRACKS: usize = 40;
-
-/// Relative slack for "did not decrease": `f32` products make `f` noisy at about `1e-7`.
-const ASCENT_SLACK: f64 = 1e-9;
 
 /// The relaxed solution and how it was reached.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,15 +34,61 @@ pub struct RelaxedOutcome {
 
 /// Lipschitz constant of `∇f`: `L = 2α‖K‖₂`, floored.
 pub fn lipschitz(problem: &Problem, power_iterations: usize) -> f64 {
-    lipschitz_of(
-        problem,
-        &SimilarityOperator::for_graph(problem.similarity()),
-        power_iterations,
-    )
+    let k = SimilarityOperator::for_graph(problem.similarity());
+    (2.0 * problem.alpha() * k.spectral_norm(power_iterations)).max(LIPSCHITZ_FLOOR)
 }
 
-fn lipschitz_of(problem: &Problem, k: &SimilarityOperator, power_iterations: usize) -> f64 {
-    (2.0 * problem.alpha() * k.spectral_norm(power_iterations)).max(LIPSCHITZ_FLOOR)
+/// The CPU's primitives for [`ascent::run`]: the current point, its `K x` and gradient, and the
+/// candidate step with its own `K x`.
+struct CpuAscent<'a> {
+    problem: &'a Problem<'a>,
+    similarity: SimilarityOperator<'a>,
+    algorithm: Algorithm,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    grad: Vec<f32>,
+    /// Whether `grad` is the gradient at `x` (a rejected step retries from the same point).
+    grad_fresh: bool,
+    x_new: Vec<f32>,
+    y_new: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+impl AscentOps<f64> for CpuAscent<'_> {
+    fn try_step(&mut self, eta: f64) -> (f64, f64) {
+        if !self.grad_fresh {
+            gradient(self.problem, &self.y, &mut self.grad);
+            self.grad_fresh = true;
+        }
+        let k = self.problem.k();
+        match self.algorithm {
+            Algorithm::Mirror => mirror_step(
+                &self.x,
+                &self.grad,
+                eta,
+                k,
+                &mut self.scratch,
+                &mut self.x_new,
+            ),
+            _ => pg_step(
+                &self.x,
+                &self.grad,
+                eta,
+                k,
+                &mut self.scratch,
+                &mut self.x_new,
+            ),
+        }
+        self.similarity.apply(&self.x_new, &mut self.y_new);
+        let f_new = relaxed_objective(self.problem, &self.x_new, &self.y_new);
+        (f_new, reduce::max_abs_diff(&self.x, &self.x_new) as f64)
+    }
+
+    fn accept(&mut self) {
+        std::mem::swap(&mut self.x, &mut self.x_new);
+        std::mem::swap(&mut self.y, &mut self.y_new);
+        self.grad_fresh = false;
+    }
 }
 
 /// Runs PG or mirror ascent from `x₀ = (k/n)·1`.
@@ -62,79 +99,44 @@ pub fn maximize(
 ) -> RelaxedOutcome {
     let n = problem.n();
     let k = problem.k();
-    let mut x = vec![k as f32 / n as f32; n];
     if k == n {
         return RelaxedOutcome {
             x: vec![1.0; n],
             iterations: 0,
-            converged: true,
+            converged: Stop::Trivial.converged(),
             trace: Vec::new(),
         };
     }
+    let x = vec![k as f32 / n as f32; n];
     let similarity = SimilarityOperator::for_graph(problem.similarity());
     let mut y = vec![0.0f32; n];
     similarity.apply(&x, &mut y);
-    let mut f = relaxed_objective(problem, &x, &y);
+    let f = relaxed_objective(problem, &x, &y);
     let mut grad = vec![0.0f32; n];
     gradient(problem, &y, &mut grad);
-
-    let mut eta = match (config.step_size, config.algorithm) {
-        (Some(eta), _) => eta,
-        (None, Algorithm::Mirror) => {
-            let g_max = grad.iter().fold(0.0f32, |m, g| m.max(g.abs())) as f64;
-            if g_max > 0.0 {
-                1.0 / g_max
-            } else {
-                1.0
-            }
-        }
-        (None, _) => 1.0 / lipschitz_of(problem, &similarity, config.power_iterations),
-    };
-
-    let mut x_new = vec![0.0f32; n];
-    let mut y_new = vec![0.0f32; n];
-    let mut scratch = vec![0.0f32; n];
-    // Reserved for the usual run only: the limit is what the user typed, and most runs converge
-    // long before it; the trace grows by one f64 per iteration actually run.
-    let mut trace = Vec::with_capacity(config.iterations.min(4096));
-    let mut converged = false;
-    let mut backtracks = 0usize;
-    progress.start(Stage::Solve, config.iterations as u64);
-    while trace.len() < config.iterations {
-        match config.algorithm {
-            Algorithm::Mirror => mirror_step(&x, &grad, eta, k, &mut scratch, &mut x_new),
-            _ => pg_step(&x, &grad, eta, k, &mut scratch, &mut x_new),
-        }
-        similarity.apply(&x_new, &mut y_new);
-        let f_new = relaxed_objective(problem, &x_new, &y_new);
-        if f_new < f - ASCENT_SLACK * f.abs().max(1.0) {
-            backtracks += 1;
-            if backtracks > MAX_BACKTRACKS {
-                converged = true;
-                break;
-            }
-            eta *= 0.5;
-            continue;
-        }
-        backtracks = 0;
-        eta *= config.step_growth;
-        let delta = reduce::max_abs_diff(&x, &x_new);
-        std::mem::swap(&mut x, &mut x_new);
-        std::mem::swap(&mut y, &mut y_new);
-        f = f_new;
-        trace.push(f);
-        progress.advance(1);
-        if (delta as f64) < config.tolerance {
-            converged = true;
-            break;
-        }
-        gradient(problem, &y, &mut grad);
-    }
-    progress.finish(Stage::Solve);
-    RelaxedOutcome {
+    let g_max = grad.iter().fold(0.0f32, |m, g| m.max(g.abs())) as f64;
+    let eta = ascent::initial_step(config, problem.alpha(), g_max, || {
+        similarity.spectral_norm(config.power_iterations)
+    });
+    let mut ops = CpuAscent {
+        problem,
+        similarity,
+        algorithm: config.algorithm,
         x,
+        y,
+        grad,
+        grad_fresh: true,
+        x_new: vec![0.0f32; n],
+        y_new: vec![0.0f32; n],
+        scratch: vec![0.0f32; n],
+    };
+    let rule = AscentRule::new(config);
+    let mut state = AscentState::new(f, eta);
+    let trace = ascent::run(&rule, &mut state, &mut ops, progress);
+    RelaxedOutcome {
+        x: ops.x,
         iterations: trace.len(),
-        converged,
+        converged: state.stop.is_some_and(Stop::converged),
         trace,
     }
 }
