@@ -41,17 +41,24 @@ struct Params {
     d: u32,
     // Neighbours kept per row, 1 ≤ m ≤ MAX_M.
     m: u32,
-    // First query row of this dispatch; output row 0 is this row.
+    // First query row (position) of this slice; output row 0 is this row.
     row_offset: u32,
     // One past the last query row of this dispatch (≤ n); guards the output slice.
     row_end: u32,
     // Raw cosines ≥ this become exactly 1 (the CPU's snap rule, threshold passed from the host so
     // both sides compare against the same f32).
     snap_from: f32,
-    // The candidate block of this dispatch; a block starting past 0 continues the lists the
-    // previous blocks left in the output buffers.
+    // The candidate block of this dispatch (exact mode).
     c_begin: u32,
     c_end: u32,
+    // 0: exact (the workgroup's queries are consecutive rows, the candidates this block);
+    // 1: IVF (the workgroup's queries and candidates come from tasks[task_base + workgroup]).
+    mode: u32,
+    // Whether this dispatch continues the lists earlier dispatches left in the output buffers.
+    carry: u32,
+    // IVF mode: the dispatch's tasks are tasks[task_base .. task_base + task_count].
+    task_base: u32,
+    task_count: u32,
 }
 
 const ROWS: u32 = 64u;
@@ -71,32 +78,77 @@ const EMPTY: u32 = 0xffffffffu;
 @group(0) @binding(2) var<storage, read_write> out_idx: array<u32>;
 // The matching similarities (0 in empty slots).
 @group(0) @binding(3) var<storage, read_write> out_val: array<f32>;
+// IVF mode: one task per workgroup, (first, end) of its query positions in query_pos and
+// (begin, end) of its candidate positions, one block of one inverted list.
+@group(0) @binding(4) var<storage, read> tasks: array<vec4<u32>>;
+@group(0) @binding(5) var<storage, read> query_pos: array<u32>;
+// IVF mode: the original row at every position (emb holds the rows list by list); ties rank by
+// it, and the lists report it.
+@group(0) @binding(6) var<storage, read> order: array<u32>;
 
 var<workgroup> q_tile: array<f32, 2112>; // ROWS × STRIDE
+var<workgroup> task: vec4<u32>;
 // Feature-major: element [k · TILE/4 + t/4][t % 4] is feature k of candidate t.
 var<workgroup> c_tile: array<vec4<f32>, 256>; // CHUNK × TILE / 4
+
+// The position of the workgroup's r-th query row, EMPTY past its last.
+fn query_position(t: vec4<u32>, r: u32) -> u32 {
+    let q = t.x + r;
+    if (q >= t.y) {
+        return EMPTY;
+    }
+    if (params.mode == 0u) {
+        return q;
+    }
+    return query_pos[q];
+}
+
+// The row a position holds: itself in exact mode, where rows are in their own order.
+fn original(j: u32) -> u32 {
+    if (params.mode == 0u) {
+        return j;
+    }
+    return order[j];
+}
 
 @compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let n = params.n;
     let d = params.d;
     let m = params.m;
-    let first = params.row_offset + wg.x * ROWS;
-    let row = first + lid;
-    let in_slice = row < params.row_end;
+    // The workgroup's task: (first query, end, first candidate, end), broadcast so that the loops
+    // over it stay in uniform control flow.
+    if (lid == 0u) {
+        if (params.mode == 0u) {
+            let first = params.row_offset + wg.x * ROWS;
+            task = vec4<u32>(first, min(first + ROWS, params.row_end), params.c_begin, params.c_end);
+        } else {
+            // A 2-D dispatch rounds the workgroups up; the extra ones get an empty task.
+            let w = wg.x + wg.y * nwg.x;
+            task = vec4<u32>(0u);
+            if (w < params.task_count) {
+                task = tasks[params.task_base + w];
+            }
+        }
+    }
+    let t = workgroupUniformLoad(&task);
+    let row = query_position(t, lid);
+    let in_slice = row != EMPTY;
 
-    // Kept neighbours, best first: similarity descending, index ascending.
+    // Kept neighbours, best first: similarity descending, original row ascending.
     var top_s: array<f32, MAX_M>;
     var top_i: array<u32, MAX_M>;
     var len = 0u;
-    // A candidate must beat this strictly: 0 while the list has room (which also drops
-    // non-positive similarities), then the worst kept similarity. Kept in a scalar so the common
-    // case, a candidate that does not qualify, costs one comparison and no array access.
+    // A candidate must beat this: 0 while the list has room (which also drops non-positive
+    // similarities), then the worst kept similarity, with bar_i its row for ties. Kept in scalars
+    // so the common case, a candidate that does not qualify, costs one comparison.
     var bar = 0.0;
-    if (in_slice && params.c_begin > 0u) {
+    var bar_i = EMPTY;
+    if (in_slice && params.carry != 0u) {
         let base = (row - params.row_offset) * m;
         for (var s = 0u; s < m; s++) {
             let j = out_idx[base + s];
@@ -109,12 +161,13 @@ fn main(
         }
         if (len == m) {
             bar = top_s[m - 1u];
+            bar_i = top_i[m - 1u];
         }
     }
 
-    // Loop bounds come from the uniform buffer and the workgroup id only, so every barrier below
-    // is in uniform control flow.
-    for (var c0 = params.c_begin; c0 < params.c_end; c0 += TILE) {
+    // Loop bounds come from the broadcast task only, so every barrier below is in uniform
+    // control flow.
+    for (var c0 = t.z; c0 < t.w; c0 += TILE) {
         // Candidate t's dot product is component t % 4 of accumulator t / 4. Eight named vec4s
         // rather than an indexed array: drivers keep them in registers and use 4-wide arithmetic.
         var a0 = vec4<f32>(0.0);
@@ -132,7 +185,7 @@ fn main(
                 let e = lid + s * ROWS;
                 let r = e / CHUNK;
                 let k = e % CHUNK;
-                let gr = first + r;
+                let gr = query_position(t, r);
                 let gk = k0 + k;
                 var v = 0.0;
                 if (gr < n && gk < d) {
@@ -204,34 +257,38 @@ fn main(
         }
 
         if (in_slice) {
-            // Increasing candidate index order, so a tie never displaces an earlier (smaller) one.
-            for (var t = 0u; t < TILE; t++) {
-                let j = c0 + t;
-                if (j >= params.c_end) {
+            for (var c = 0u; c < TILE; c++) {
+                let j = c0 + c;
+                if (j >= t.w) {
                     break;
                 }
                 if (j == row) {
                     continue;
                 }
                 // Snap BEFORE ranking, as the CPU does, so duplicates tie at exactly 1.
-                var sim = q_tile[own + t];
+                var sim = q_tile[own + c];
                 if (sim >= params.snap_from) {
                     sim = 1.0;
                 }
-                if (sim > bar) {
-                    // Insertion: shift strictly smaller entries down; equal ones (smaller index)
-                    // stay ahead. When full, the last entry is the one overwritten.
+                // Ties rank by the smaller row. Exact mode visits rows in increasing order, so
+                // there a tie never wins; IVF visits lists in any order.
+                let oj = original(j);
+                if (sim > bar || (sim == bar && len == m && oj < bar_i)) {
+                    // Insertion: shift entries that rank below the candidate down. When full,
+                    // the last entry is the one overwritten.
                     var p = min(len, m - 1u);
-                    while (p > 0u && top_s[p - 1u] < sim) {
+                    while (p > 0u
+                        && (top_s[p - 1u] < sim || (top_s[p - 1u] == sim && top_i[p - 1u] > oj))) {
                         top_s[p] = top_s[p - 1u];
                         top_i[p] = top_i[p - 1u];
                         p -= 1u;
                     }
                     top_s[p] = sim;
-                    top_i[p] = j;
+                    top_i[p] = oj;
                     len = min(len + 1u, m);
                     if (len == m) {
                         bar = top_s[m - 1u];
+                        bar_i = top_i[m - 1u];
                     }
                 }
             }

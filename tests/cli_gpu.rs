@@ -17,6 +17,7 @@ fn main() -> std::process::ExitCode {
         tokens_report_carries_gpu_counters_and_the_same_masks,
         graph_report_carries_the_search_and_gpu_counters,
         partitioned_run_on_the_gpu_equals_solving_each_partition_alone,
+        ivf_graph_and_select_search_on_the_gpu,
     ])
 }
 
@@ -192,5 +193,61 @@ fn partitioned_run_on_the_gpu_equals_solving_each_partition_alone() -> Outcome {
     let gpu = infoprune_wgpu::GpuBackend::new(&infoprune_wgpu::AdapterChoice::any())
         .map_err(no_adapter)?;
     assert_partitioned_run_equals_each_partition_alone(std::sync::Arc::new(gpu));
+    Ok(())
+}
+
+/// `--knn ivf` on the GPU backend: the CPU builds the index, the device searches it (one
+/// submission per slice of 65,536 query rows), and the graph and the subset are the CPU's up to
+/// near-ties.
+fn ivf_graph_and_select_search_on_the_gpu() -> Outcome {
+    let fx = Fixture::new();
+    let e = fx.embeddings("e.npy", &clustered(20_000, 32, 11));
+    let ivf = ["--knn", "ivf", "--nlist", "64", "--nprobe", "4", "-q"];
+    let graph = |backend: &str| {
+        let report = fx.s(&format!("g-{backend}.json"));
+        let out = fx.s(&format!("k-{backend}.npz"));
+        let mut args = vec![
+            "graph",
+            "--embeddings",
+            &e,
+            "--out",
+            &out,
+            "--report",
+            &report,
+        ];
+        args.extend(["--backend", backend]);
+        args.extend(ivf);
+        run_or_skip(&args)?;
+        let text = std::fs::read_to_string(fx.path(&format!("g-{backend}.json"))).unwrap();
+        Ok(serde_json::from_str::<serde_json::Value>(&text).unwrap())
+    };
+    let cpu = graph("cpu").unwrap();
+    let gpu = graph("wgpu")?;
+    assert_eq!(gpu["knn"], "ivf", "{gpu}");
+    assert_eq!(gpu["nlist"], 64, "{gpu}");
+    // The search ran on the device: one slice, one submission, one wait for its lists.
+    assert_eq!(gpu["gpu"]["submissions"], 1, "{gpu}");
+    assert_eq!(gpu["gpu"]["readbacks"], 1, "{gpu}");
+    let (a, b) = (gpu["nnz"].as_u64().unwrap(), cpu["nnz"].as_u64().unwrap());
+    assert!(a.abs_diff(b) * 100 <= b, "nnz {a} vs {b}");
+
+    let select = |backend: &str| {
+        let out = fx.s(&format!("keep-{backend}.npy"));
+        let report = fx.s(&format!("s-{backend}.json"));
+        let mut args = vec!["select", "--embeddings", &e, "--keep", "0.1", "--out", &out];
+        args.extend(["--report", &report, "--backend", backend]);
+        args.extend(ivf);
+        run_or_skip(&args)?;
+        let text = std::fs::read_to_string(fx.path(&format!("s-{backend}.json"))).unwrap();
+        Ok(serde_json::from_str::<serde_json::Value>(&text).unwrap())
+    };
+    let cpu = select("cpu").unwrap();
+    let gpu = select("wgpu")?;
+    let (fg, fc) = (
+        gpu["objective"].as_f64().unwrap(),
+        cpu["objective"].as_f64().unwrap(),
+    );
+    assert!((fg - fc).abs() <= 1e-3 * fc.abs().max(1.0), "{fg} vs {fc}");
+    assert_eq!(read_keep(&fx.path("keep-wgpu.npy")).len(), 2_000);
     Ok(())
 }

@@ -387,6 +387,15 @@ impl Backend for GpuBackend {
         progress.finish(infoprune_core::progress::Stage::Graph);
         graph
     }
+
+    fn ivf_knn_lists(
+        &self,
+        index: &infoprune_core::ivf::IvfIndex,
+        neighbors: usize,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Vec<(u32, f32)>>> {
+        crate::ivf::ivf_lists_gpu(&self.ctx, index, neighbors, progress)
+    }
 }
 
 #[cfg(test)]

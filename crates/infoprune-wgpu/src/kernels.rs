@@ -264,7 +264,7 @@ impl Kernels {
 }
 
 /// Bytes of `Params` in `knn.wgsl`.
-pub const KNN_PARAMS_BYTES: u64 = 32;
+pub const KNN_PARAMS_BYTES: u64 = 48;
 
 /// The kNN pipeline and its bind-group layout, compiled once per device (see
 /// `GpuContext::knn_kernel`): the exact kNN search of `knn.rs`, with its own layout.
@@ -297,6 +297,9 @@ impl KnnKernel {
                 storage(1, true),
                 storage(2, false),
                 storage(3, false),
+                storage(4, true),
+                storage(5, true),
+                storage(6, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

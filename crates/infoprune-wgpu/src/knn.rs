@@ -32,7 +32,7 @@ pub const MAX_GPU_NEIGHBORS: usize = 32;
 
 /// Query rows per workgroup: one invocation per row. Must match `ROWS` and `@workgroup_size` in
 /// `knn.wgsl`.
-const ROWS_PER_WORKGROUP: u32 = 64;
+pub(crate) const ROWS_PER_WORKGROUP: u32 = 64;
 
 /// Candidate rows per tile of the kernel (`TILE` in `knn.wgsl`); candidate blocks are multiples.
 const TILE: usize = 32;
@@ -41,11 +41,12 @@ const TILE: usize = 32;
 /// (`q_tile`) and 32 candidates × 32 features (`c_tile`) in `knn.wgsl`.
 const WORKGROUP_STORAGE_BYTES: u32 = (64 * 33 + 32 * 32) * 4;
 
-/// Storage buffers the kernel binds (embeddings, output indices, output values).
-const STORAGE_BUFFERS: u32 = 3;
+/// Storage buffers the kernel binds (embeddings, output indices, output values, and the IVF
+/// mode's tasks, query positions and row order).
+const STORAGE_BUFFERS: u32 = 6;
 
 /// Marks an empty slot in the kernel's output (a row with fewer than `m` positive similarities).
-const EMPTY: u32 = u32::MAX;
+pub(crate) const EMPTY: u32 = u32::MAX;
 
 /// Most query rows in one slice: 1,024 workgroups per dispatch, enough to fill the largest GPUs,
 /// while a slice's lists stay small enough to read back while the next slice runs.
@@ -61,7 +62,7 @@ const MACS_PER_ROW_PER_DISPATCH: usize = 1 << 17;
 const MAX_BLOCK: usize = MACS_PER_ROW_PER_DISPATCH / TILE;
 
 /// The device's kNN kernel, compiled on first use.
-fn kernel(ctx: &GpuContext) -> Result<&KnnKernel, GpuError> {
+pub(crate) fn kernel(ctx: &GpuContext) -> Result<&KnnKernel, GpuError> {
     if let Some(kernel) = ctx.knn_kernel.get() {
         return Ok(kernel);
     }
@@ -127,7 +128,7 @@ pub fn knn_lists_gpu(
 
 /// The smallest `f32` the CPU's [`snap`] turns into 1, found from `snap` itself so that the kernel's
 /// `raw >= snap_from` test agrees with the CPU on every input, whatever the constant's rounding.
-fn snap_threshold() -> f32 {
+pub(crate) fn snap_threshold() -> f32 {
     let mut x = 1.0f32;
     loop {
         let below = f32::from_bits(x.to_bits() - 1);
@@ -142,13 +143,13 @@ fn snap_threshold() -> f32 {
 /// How a problem is cut into dispatches: query rows into slices (one submission each), candidates
 /// into blocks (one dispatch each, in increasing order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Plan {
+pub(crate) struct Plan {
     /// Query rows per slice (a multiple of the workgroup's rows unless it covers all of `n`).
-    rows_per_slice: usize,
+    pub rows_per_slice: usize,
     /// Candidate rows per dispatch, a multiple of the kernel's tile.
-    block: usize,
+    pub block: usize,
     /// Bytes between consecutive `Params` in the uniform buffer (the dynamic-offset alignment).
-    params_stride: u64,
+    pub params_stride: u64,
 }
 
 impl Plan {
@@ -166,7 +167,7 @@ const MAX_ROWS: u64 = u32::MAX as u64 - 2 * ROWS_PER_WORKGROUP as u64;
 /// and blocks. The embedding matrix must fit one storage binding (every query row needs every
 /// candidate row) and index with u32 element offsets; the outputs are sliced by query rows to
 /// respect the binding size, the buffer size and the workgroup-count limit.
-fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, GpuError> {
+pub(crate) fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, GpuError> {
     let needs = |what: &'static str, needed: u64, limit: u64| {
         if needed > limit {
             Err(GpuError::TooLarge {
@@ -232,7 +233,9 @@ fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, Gpu
     }
     let padded_d = d.div_ceil(TILE) * TILE;
     let block = (MACS_PER_ROW_PER_DISPATCH / padded_d).clamp(TILE, MAX_BLOCK) / TILE * TILE;
-    let align = u64::from(limits.min_uniform_buffer_offset_alignment).max(PARAMS_BYTES);
+    // Dynamic offsets must be multiples of the alignment (a power of two, 32 on lavapipe, 256 on
+    // most GPUs), which need not divide the 48 bytes of Params.
+    let align = u64::from(limits.min_uniform_buffer_offset_alignment).max(1);
     let params_stride = PARAMS_BYTES.div_ceil(align) * align;
     let plan = Plan {
         rows_per_slice: rows,
@@ -248,16 +251,44 @@ fn plan(limits: &wgpu::Limits, n: usize, d: usize, m: usize) -> Result<Plan, Gpu
     Ok(plan)
 }
 
-/// The uniform block of `knn.wgsl` (`Params`), as eight 32-bit words.
-fn params_words(
+/// What one dispatch of `knn.wgsl` searches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Search {
+    /// Exact: consecutive query rows against one candidate block.
+    Exact {
+        /// The candidate rows.
+        candidates: (usize, usize),
+    },
+    /// IVF: one task per workgroup from `tasks[task_base..]`.
+    Ivf {
+        /// The dispatch's first task.
+        task_base: usize,
+        /// Its tasks (one per workgroup; a 2-D dispatch's extra workgroups do nothing).
+        tasks: usize,
+        /// Whether the queries' lists continue from an earlier dispatch.
+        carry: bool,
+    },
+}
+
+/// The uniform block of `knn.wgsl` (`Params`), as twelve 32-bit words.
+pub(crate) fn params_words(
     n: usize,
     d: usize,
     m: usize,
     rows: (usize, usize),
-    candidates: (usize, usize),
+    search: Search,
     snap_from: f32,
-) -> [u32; 8] {
-    // All fit u32: n ≤ MAX_ROWS and d ≤ n·d ≤ u32::MAX by the plan, m ≤ 32.
+) -> [u32; 12] {
+    // All fit u32: n ≤ MAX_ROWS and d ≤ n·d ≤ u32::MAX by the plan, m ≤ 32, and tasks number at
+    // most the queries of a slice times the probes.
+    let (candidates, mode, carry, task_base, tasks) = match search {
+        Search::Exact { candidates } => (candidates, 0, candidates.0 > 0, 0, 0),
+        Search::Ivf {
+            task_base,
+            tasks,
+            carry,
+        } => ((0, 0), 1, carry, task_base, tasks),
+    };
     [
         n as u32,
         d as u32,
@@ -267,6 +298,10 @@ fn params_words(
         snap_from.to_bits(),
         candidates.0 as u32,
         candidates.1 as u32,
+        mode,
+        carry as u32,
+        task_base as u32,
+        tasks as u32,
     ]
 }
 
@@ -278,20 +313,46 @@ fn device_error(ctx: &GpuContext, fallback: GpuError) -> GpuError {
 /// The buffers of one in-flight slice: its per-block parameters, the running lists the kernel
 /// updates, and their read-back copies. Two sets alternate, so that slice s + 1 runs on the device
 /// while the host reads slice s.
-struct SliceBuffers {
-    params: wgpu::Buffer,
+pub(crate) struct SliceBuffers {
+    pub params: wgpu::Buffer,
     read_idx: wgpu::Buffer,
     read_val: wgpu::Buffer,
-    out_idx: wgpu::Buffer,
-    out_val: wgpu::Buffer,
-    bind_group: wgpu::BindGroup,
+    pub out_idx: wgpu::Buffer,
+    pub out_val: wgpu::Buffer,
+    pub bind_group: wgpu::BindGroup,
+}
+
+/// The IVF mode's inputs (`tasks`, `query_pos`, `order` in `knn.wgsl`); exact searches bind
+/// [`IvfInputs::unused`].
+pub(crate) struct IvfInputs<'a> {
+    pub tasks: &'a wgpu::Buffer,
+    pub query_pos: &'a wgpu::Buffer,
+    pub order: &'a wgpu::Buffer,
+}
+
+impl IvfInputs<'_> {
+    /// A 16-byte placeholder for each binding, which exact mode never reads.
+    pub fn unused(ctx: &GpuContext) -> wgpu::Buffer {
+        ctx.buffer_with(
+            "infoprune knn unused",
+            &[0u8; 16],
+            wgpu::BufferUsages::STORAGE,
+        )
+    }
 }
 
 impl SliceBuffers {
-    fn new(
+    /// Records the copy of the first `bytes` of the lists into the mappable buffers.
+    pub fn copy_out(&self, encoder: &mut wgpu::CommandEncoder, bytes: u64) {
+        encoder.copy_buffer_to_buffer(&self.out_idx, 0, &self.read_idx, 0, bytes);
+        encoder.copy_buffer_to_buffer(&self.out_val, 0, &self.read_val, 0, bytes);
+    }
+
+    pub fn new(
         ctx: &GpuContext,
         kernel: &KnnKernel,
         emb: &wgpu::Buffer,
+        ivf: &IvfInputs,
         params_bytes: u64,
         out_bytes: u64,
     ) -> Self {
@@ -339,6 +400,18 @@ impl SliceBuffers {
                     binding: 3,
                     resource: out_val.as_entire_binding(),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: ivf.tasks.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: ivf.query_pos.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 6,
+                    resource: ivf.order.as_entire_binding(),
+                },
             ],
         });
         Self {
@@ -381,8 +454,14 @@ fn gpu_lists(
         .step_by(plan.rows_per_slice)
         .map(|offset| (offset, (offset + plan.rows_per_slice).min(n)))
         .collect();
+    let unused = IvfInputs::unused(ctx);
+    let ivf = IvfInputs {
+        tasks: &unused,
+        query_pos: &unused,
+        order: &unused,
+    };
     let sets: Vec<SliceBuffers> = (0..slices.len().min(2))
-        .map(|_| SliceBuffers::new(ctx, kernel, &emb, params_bytes, out_bytes))
+        .map(|_| SliceBuffers::new(ctx, kernel, &emb, &ivf, params_bytes, out_bytes))
         .collect();
     // Out of memory on any of these is reported here rather than as a confusing mapping failure.
     ctx.take_error()?;
@@ -395,7 +474,14 @@ fn gpu_lists(
         let mut params = vec![0u8; params_bytes as usize];
         for b in 0..blocks {
             let candidates = (b * plan.block, ((b + 1) * plan.block).min(n));
-            let words = params_words(n, d, m, (offset, end), candidates, snap_from);
+            let words = params_words(
+                n,
+                d,
+                m,
+                (offset, end),
+                Search::Exact { candidates },
+                snap_from,
+            );
             let at = b * plan.params_stride as usize;
             params[at..at + PARAMS_BYTES as usize].copy_from_slice(bytemuck::cast_slice(&words));
         }
@@ -422,31 +508,46 @@ fn gpu_lists(
             }
             ctx.counters.dispatched(blocks as u64);
         }
-        let bytes = (rows * m * 4) as u64;
-        encoder.copy_buffer_to_buffer(&set.out_idx, 0, &set.read_idx, 0, bytes);
-        encoder.copy_buffer_to_buffer(&set.out_val, 0, &set.read_val, 0, bytes);
+        set.copy_out(&mut encoder, (rows * m * 4) as u64);
         let submitted = ctx.submit(encoder);
         // The previous slice is read while this one runs.
         if let Some((prev, index)) = in_flight.replace((s, submitted)) {
-            read_slice(ctx, &sets[prev % 2], slices[prev], n, m, index, &mut lists)?;
+            lists.extend(read_slice(
+                ctx,
+                &sets[prev % 2],
+                slices[prev],
+                n,
+                m,
+                index,
+                &|r| r,
+            )?);
         }
     }
     if let Some((last, index)) = in_flight {
-        read_slice(ctx, &sets[last % 2], slices[last], n, m, index, &mut lists)?;
+        lists.extend(read_slice(
+            ctx,
+            &sets[last % 2],
+            slices[last],
+            n,
+            m,
+            index,
+            &|r| r,
+        )?);
     }
     Ok(lists)
 }
 
-/// Waits for slice `rows` (submitted as `index`) and appends its checked lists.
-fn read_slice(
+/// Waits for slice `rows` (submitted as `index`) and returns its checked lists, in position order;
+/// `row_of` maps a position to the row it holds (for the checks).
+pub(crate) fn read_slice(
     ctx: &GpuContext,
     set: &SliceBuffers,
     rows: (usize, usize),
     n: usize,
     m: usize,
     index: wgpu::SubmissionIndex,
-    lists: &mut Vec<Vec<(u32, f32)>>,
-) -> Result<(), GpuError> {
+    row_of: &dyn Fn(usize) -> usize,
+) -> Result<Vec<Vec<(u32, f32)>>, GpuError> {
     let (offset, end) = rows;
     let bytes = ((end - offset) * m * 4) as u64;
     let (tx, rx) = mpsc::channel();
@@ -477,6 +578,7 @@ fn read_slice(
             GpuError::Readback("the device finished but a mapping never completed".into()),
         ));
     }
+    let mut lists = Vec::with_capacity(end - offset);
     {
         let idx_view = set
             .read_idx
@@ -489,12 +591,12 @@ fn read_slice(
         let idx: &[u32] = bytemuck::cast_slice(&idx_view);
         let val: &[f32] = bytemuck::cast_slice(&val_view);
         for (r, (row_idx, row_val)) in idx.chunks_exact(m).zip(val.chunks_exact(m)).enumerate() {
-            lists.push(row_list(offset + r, n, row_idx, row_val)?);
+            lists.push(row_list(row_of(offset + r), n, row_idx, row_val)?);
         }
     }
     set.read_idx.unmap();
     set.read_val.unmap();
-    Ok(())
+    Ok(lists)
 }
 
 /// One row's list from the kernel's fixed-width output: entries up to the first empty slot, which

@@ -68,6 +68,7 @@ pub mod backend;
 mod batch;
 pub mod context;
 pub mod error;
+pub mod ivf;
 mod kernels;
 pub mod knn;
 mod solver;

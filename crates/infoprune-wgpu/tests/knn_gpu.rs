@@ -4,9 +4,12 @@
 #[macro_use]
 mod support;
 
+use infoprune_core::backend::{Backend, CpuBackend};
+use infoprune_core::ivf::{ivf_lists, IvfIndex, IvfSettings};
 use infoprune_core::knn::{knn_graph, knn_lists, KnnConfig, Symmetrize};
 use infoprune_core::progress::Silent;
 use infoprune_core::{CoreError, CsrSimilarity};
+use infoprune_wgpu::ivf::ivf_lists_gpu;
 use infoprune_wgpu::knn::{knn_graph_gpu, knn_lists_gpu, MAX_GPU_NEIGHBORS};
 use infoprune_wgpu::{AdapterChoice, GpuContext};
 use ndarray::Array2;
@@ -26,6 +29,8 @@ fn main() -> std::process::ExitCode {
         clip_sized_embeddings_past_the_old_failure,
         ties_carry_across_candidate_blocks,
         submissions_follow_slices_not_work,
+        ivf_search_matches_the_cpu_at_twenty_thousand_rows,
+        ivf_ties_rank_by_the_original_row_across_lists,
     ])
 }
 
@@ -439,6 +444,129 @@ fn submissions_follow_slices_not_work() -> Outcome {
     );
     assert_eq!(sliced, whole);
     // Calls after the first reuse the compiled pipeline and leave no device error behind.
+    ctx.take_error().unwrap();
+    Ok(())
+}
+
+fn ivf(nlist: usize, nprobe: usize) -> IvfSettings {
+    IvfSettings {
+        nlist,
+        nprobe,
+        train_iterations: 10,
+        recall_sample: 0,
+        seed: 5,
+    }
+}
+
+fn ivf_search_matches_the_cpu_at_twenty_thousand_rows() -> Outcome {
+    // 20,000 × 64 in 200 clusters, 64 lists, 4 probed: the GPU searches the CPU's index list
+    // against list and gives the CPU's lists up to near-ties at a list's boundary; the graph of
+    // `GpuBackend::ivf_knn_graph` passes the exact graph's criterion against the CPU backend's.
+    let ctx = context()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(20_000);
+    let e = clustered(&mut rng, 20_000, 64, 200);
+    let settings = ivf(64, 4);
+    let index = IvfIndex::build(e.view(), &settings).unwrap();
+    let before = ctx.counters();
+    let got = ivf_lists_gpu(&ctx, &index, 10, &Silent).expect("gpu ivf runs");
+    let used = ctx.counters().since(&before);
+    let want = ivf_lists(&index, 10, &Silent);
+    let differing = assert_lists_match(&e, &got, &want);
+    println!("IVF 20,000 × 64: {differing} of 20,000 lists differ by a near-tie; {used:?}");
+    assert!(differing * 50 <= 20_000, "{differing} lists differ");
+    // One slice: one submission and one wait, whatever the lists.
+    assert_eq!(used.submissions, 1, "{used:?}");
+    assert_eq!(used.readbacks, 1, "{used:?}");
+
+    let gpu = infoprune_wgpu::GpuBackend::new(&AdapterChoice::any()).map_err(no_adapter)?;
+    let config = KnnConfig::new(10);
+    let (g, _) = gpu
+        .ivf_knn_graph(e.view(), &config, &settings, &Silent)
+        .unwrap();
+    let (c, _) = CpuBackend
+        .ivf_knn_graph(e.view(), &config, &settings, &Silent)
+        .unwrap();
+    assert_graph_matches(&g, &c, "IVF graph");
+    ctx.take_error().unwrap();
+    Ok(())
+}
+
+fn ivf_ties_rank_by_the_original_row_across_lists() -> Outcome {
+    // Three clusters (around e1, e2, e3) become three lists, all probed. Query row 0 (= e1) has
+    // two pairs of exactly tied candidates, one of each pair in the e2 list and one in the e3 list:
+    // its dot products with them are exactly c plus exact zeros, on any hardware. Whichever list
+    // the search visits first, each pair must come out smaller row first, as on the CPU.
+    let ctx = context()?;
+    let d = 8;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut e = Array2::<f32>::zeros((70, d));
+    let axis = |row: &mut ndarray::ArrayViewMut1<f32>, a: usize, rng: &mut ChaCha8Rng| {
+        row[a] = 1.0;
+        for k in 4..d {
+            row[k] = rng.random_range(-0.05f32..0.05);
+        }
+    };
+    for i in 0..70 {
+        axis(&mut e.row_mut(i), 1 + i % 3 - 1, &mut rng);
+    }
+    e.row_mut(0).fill(0.0);
+    e[[0, 0]] = 1.0;
+    // Pair one: row 10 in the e2 list before row 20 in the e3 list; pair two the other way round.
+    let place = |e: &mut Array2<f32>, row: usize, c: f32, other: usize| {
+        e.row_mut(row).fill(0.0);
+        e[[row, 0]] = c;
+        e[[row, other]] = (1.0 - c * c).sqrt();
+    };
+    place(&mut e, 10, 0.6, 1);
+    place(&mut e, 20, 0.6, 2);
+    place(&mut e, 31, 0.5, 1);
+    place(&mut e, 29, 0.5, 2);
+    let index = IvfIndex::build(e.view(), &ivf(3, 3)).unwrap();
+    assert_ne!(
+        index.list_of(10),
+        index.list_of(20),
+        "the pair shares a list"
+    );
+    assert_ne!(
+        index.list_of(31),
+        index.list_of(29),
+        "the pair shares a list"
+    );
+    // Row 0's list: its 23 cluster mates (cosine near 1), then the pairs. m = 24 and 26 fill the
+    // list so that a pair's second member ties with the last kept entry (it must displace it
+    // when its row is smaller); m = 30 leaves room, so ties are ordered on insertion.
+    let cols = |l: &[(u32, f32)]| l.iter().map(|x| x.0).collect::<Vec<_>>();
+    for (m, kept, dropped) in [(24, vec![10], vec![20]), (26, vec![10, 20, 29], vec![31])] {
+        let got = ivf_lists_gpu(&ctx, &index, m, &Silent).unwrap();
+        let want = ivf_lists(&index, m, &Silent);
+        assert_eq!(cols(&got[0]), cols(&want[0]), "m = {m}");
+        assert!(
+            kept.iter().all(|r| cols(&got[0]).contains(r)),
+            "m = {m}: {:?}",
+            got[0]
+        );
+        assert!(
+            !dropped.iter().any(|r| cols(&got[0]).contains(r)),
+            "m = {m}: {:?}",
+            got[0]
+        );
+    }
+    let got = ivf_lists_gpu(&ctx, &index, 30, &Silent).unwrap();
+    let want = ivf_lists(&index, 30, &Silent);
+    assert_eq!(
+        cols(&got[0]),
+        cols(&want[0]),
+        "row 0: {:?} vs {:?}",
+        got[0],
+        want[0]
+    );
+    let at = |row: u32| cols(&got[0]).iter().position(|&j| j == row).unwrap();
+    assert!(at(10) < at(20) && at(29) < at(31), "{:?}", got[0]);
+    let sims: Vec<f32> = [10u32, 20, 29, 31]
+        .iter()
+        .map(|&r| got[0][at(r)].1)
+        .collect();
+    assert!(sims[0] == sims[1] && sims[2] == sims[3], "{sims:?}");
     ctx.take_error().unwrap();
     Ok(())
 }

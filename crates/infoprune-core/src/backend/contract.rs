@@ -131,8 +131,10 @@ pub trait Backend: Send + Sync {
     /// most similar rows among the rows of its probed lists, sorted by (similarity descending,
     /// index ascending), with the exact search's similarity, snapping and clipping. The index (the
     /// k-means training and the probes) is built on the CPU; a backend overrides this to run the
-    /// list-against-list products on its device and must return exactly [`ivf_lists`]'s result.
-    /// By default, the CPU search.
+    /// list-against-list products on its device and must return [`ivf_lists`]'s result over the
+    /// same candidates, up to what [`Backend::knn_graph`] allows a device: its own f32 rounding of
+    /// the dot products, which may swap near-ties at a list's boundary. By default, the CPU
+    /// search.
     fn ivf_knn_lists(
         &self,
         index: &IvfIndex,
