@@ -13,6 +13,7 @@ use infoprune::demo;
 use infoprune::pipeline::{Embeddings, Pruner, PrunerConfig, SampleInputs};
 use infoprune_core::backend::conformance::{random_graph, random_problem};
 use infoprune_core::backend::{Backend, CpuBackend, ProblemBatch};
+use infoprune_core::ivf::IvfParams;
 use infoprune_core::knn::KnnConfig;
 use infoprune_core::progress::Silent;
 use infoprune_core::solver::{SolverConfig, SolverParams};
@@ -37,6 +38,8 @@ struct Sizes {
     knn_rows: usize,
     /// Rows the CPU's exact kNN runs on; its time is scaled by (knn_rows / cpu_knn_rows)².
     cpu_knn_rows: usize,
+    /// Rows of the IVF kNN graph (default nlist and nprobe), searched on both sides.
+    ivf_rows: usize,
     pipeline_rows: usize,
 }
 
@@ -48,6 +51,7 @@ const FULL: Sizes = Sizes {
     small_problems: 10_000,
     knn_rows: 1_000_000,
     cpu_knn_rows: 100_000,
+    ivf_rows: 1_000_000,
     pipeline_rows: 1_000_000,
 };
 
@@ -61,6 +65,7 @@ const QUICK: Sizes = Sizes {
     small_problems: 200,
     knn_rows: 3_000,
     cpu_knn_rows: 3_000,
+    ivf_rows: 20_000,
     pipeline_rows: 5_000,
 };
 
@@ -307,6 +312,35 @@ fn main() {
         );
     }
     rows.push(row);
+    drop(data);
+
+    // IVF kNN graph: the index on the CPU either way, the search on the device or the CPU.
+    let data = demo::generate(sizes.ivf_rows, 64, 200, 5);
+    let settings = IvfParams::default()
+        .resolve(sizes.ivf_rows)
+        .expect("default IVF settings fit");
+    let (gpu_ivf, (g, _)) = timed(|| {
+        gpu.ivf_knn_graph(data.embeddings.view(), &knn, &settings, &Silent)
+            .expect("gpu ivf")
+    });
+    let (cpu_ivf, (c, _)) = timed(|| {
+        cpu.ivf_knn_graph(data.embeddings.view(), &knn, &settings, &Silent)
+            .expect("cpu ivf")
+    });
+    println!(
+        "ivf: nnz GPU {} vs CPU {} (nlist {}, nprobe {})",
+        g.nnz(),
+        c.nnz(),
+        settings.nlist,
+        settings.nprobe
+    );
+    rows.push(seconds_row(
+        "IVF kNN graph (m = 10, default nlist/nprobe; index on the CPU)",
+        format!("{} × 64", sizes.ivf_rows),
+        gpu_ivf,
+        cpu_ivf,
+        target("–"),
+    ));
     drop(data);
 
     // The whole pipeline on the demo's data (default partitions, keep 10%).
