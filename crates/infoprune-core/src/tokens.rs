@@ -17,10 +17,24 @@ use crate::fraction::Fraction;
 use crate::importance::{AlphaRule, ScoreNormalization};
 use crate::knn::{knn_graph, l2_normalize_rows, snap, KnnConfig};
 use crate::progress::{Progress, Silent, Stage};
-use crate::solver::{SolverConfig, SolverParams};
+use crate::solver::{SolveResult, SolverConfig, SolverParams};
 use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
 use rayon::prelude::*;
 use std::sync::Arc;
+
+/// Samples in the batch that starts at `first` of `n`.
+fn result_count(first: usize, n: usize) -> u64 {
+    (n - first).min(SAMPLES_PER_BATCH) as u64
+}
+
+/// The results of a solve running on its own thread; a panic there is re-raised here.
+fn join(
+    solving: std::thread::ScopedJoinHandle<'_, Result<Vec<SolveResult>>>,
+) -> Result<Vec<SolveResult>> {
+    solving
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
 
 /// Samples per batch handed to the backend: thousands of tiny problems per dispatch on a GPU,
 /// bounded memory on the CPU.
@@ -335,20 +349,7 @@ impl TokenSelector {
         let k = self.config.budget.tokens(t)?;
         let mut mask = Array2::<u8>::zeros((n, t));
         let mut objective = vec![0.0f64; n];
-        progress.start(Stage::Solve, n as u64);
-        for first in (0..n).step_by(SAMPLES_PER_BATCH) {
-            let last = (first + SAMPLES_PER_BATCH).min(n);
-            let problems = (first..last)
-                .into_par_iter()
-                .map(|i| {
-                    let tokens = tokens_of(i)?;
-                    let s: Vec<f32> = saliency.row(i).to_vec();
-                    self.sample_problem(tokens.view(), &s)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let results =
-                self.backend
-                    .solve(&ProblemBatch::new(problems), &self.solver, &Silent)?;
+        let mut store = |first: usize, results: Vec<SolveResult>| {
             for (offset, result) in results.into_iter().enumerate() {
                 let i = first + offset;
                 for &j in &result.indices {
@@ -356,8 +357,43 @@ impl TokenSelector {
                 }
                 objective[i] = result.objective;
             }
-            progress.advance((last - first) as u64);
-        }
+            progress.advance(result_count(first, n));
+        };
+        // On a device the host builds batch b + 1 (features, similarities, α) while the device
+        // solves batch b; on the CPU both would compete for the same cores, so they alternate.
+        let overlap = self.backend.counters().is_some();
+        progress.start(Stage::Solve, n as u64);
+        std::thread::scope(|scope| -> Result<()> {
+            let mut in_flight = None;
+            for first in (0..n).step_by(SAMPLES_PER_BATCH) {
+                let last = (first + SAMPLES_PER_BATCH).min(n);
+                let problems = (first..last)
+                    .into_par_iter()
+                    .map(|i| {
+                        let tokens = tokens_of(i)?;
+                        let s: Vec<f32> = saliency.row(i).to_vec();
+                        self.sample_problem(tokens.view(), &s)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let batch = ProblemBatch::new(problems);
+                if let Some((earlier, solving)) = in_flight.take() {
+                    store(earlier, join(solving)?);
+                }
+                if overlap {
+                    let (backend, solver) = (&self.backend, &self.solver);
+                    in_flight = Some((
+                        first,
+                        scope.spawn(move || backend.solve(&batch, solver, &Silent)),
+                    ));
+                } else {
+                    store(first, self.backend.solve(&batch, &self.solver, &Silent)?);
+                }
+            }
+            if let Some((earlier, solving)) = in_flight {
+                store(earlier, join(solving)?);
+            }
+            Ok(())
+        })?;
         progress.finish(Stage::Solve);
         Ok(TokenSelection {
             mask,

@@ -198,3 +198,114 @@ fn the_grid_prior_counts_for_knn_similarities_too() {
         2 * (height * (width - 1) + (height - 1) * width)
     );
 }
+
+/// A "device" (it reports counters) that solves on the CPU, but only once the host has started
+/// preparing the next batch: it waits, with a deadline, for `tokens_of` to be asked for a sample
+/// past its own batch. Without the overlap the host would wait for the solve, and the deadline
+/// would pass.
+struct WaitsForTheNextBatch {
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Samples in all; the last batch has no next one to wait for.
+    n: usize,
+    overlapped: std::sync::atomic::AtomicUsize,
+    solves: std::sync::atomic::AtomicUsize,
+}
+
+impl Backend for WaitsForTheNextBatch {
+    fn name(&self) -> String {
+        "waits".into()
+    }
+    fn limits(&self) -> infoprune_core::backend::BackendLimits {
+        CpuBackend.limits()
+    }
+    fn spmm(
+        &self,
+        g: &infoprune_core::CsrSimilarity,
+        x: &[f32],
+        r: usize,
+    ) -> infoprune_core::Result<Vec<f32>> {
+        CpuBackend.spmm(g, x, r)
+    }
+    fn project(&self, o: &[usize], v: &[f32], b: &[usize]) -> infoprune_core::Result<Vec<f32>> {
+        CpuBackend.project(o, v, b)
+    }
+    fn top_k(
+        &self,
+        o: &[usize],
+        x: &[f32],
+        s: &[f32],
+        b: &[usize],
+    ) -> infoprune_core::Result<Vec<Vec<usize>>> {
+        CpuBackend.top_k(o, x, s, b)
+    }
+    fn knn_graph(
+        &self,
+        e: ndarray::ArrayView2<f32>,
+        c: &infoprune_core::knn::KnnConfig,
+        p: &dyn infoprune_core::progress::Progress,
+    ) -> infoprune_core::Result<infoprune_core::CsrSimilarity> {
+        CpuBackend.knn_graph(e, c, p)
+    }
+    fn counters(&self) -> Option<infoprune_core::backend::DeviceCounters> {
+        Some(Default::default())
+    }
+    fn solve(
+        &self,
+        batch: &ProblemBatch,
+        config: &infoprune_core::SolverConfig,
+        progress: &dyn infoprune_core::progress::Progress,
+    ) -> infoprune_core::Result<Vec<infoprune_core::solver::SolveResult>> {
+        use std::sync::atomic::Ordering;
+        let first_past = (self.solves.fetch_add(1, Ordering::SeqCst) + 1) * 2048;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while first_past < self.n
+            && self.asked.load(Ordering::SeqCst) <= first_past
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::yield_now();
+        }
+        if self.asked.load(Ordering::SeqCst) > first_past {
+            self.overlapped.fetch_add(1, Ordering::SeqCst);
+        }
+        CpuBackend.solve(batch, config, progress)
+    }
+}
+
+#[test]
+fn on_a_device_the_next_batch_is_prepared_while_one_is_solved() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (n, t, d) = (2048 * 2 + 10, 16, 4);
+    let features = Array3::from_shape_fn((n, t, d), |(i, p, j)| ((i + 3 * p + 7 * j) % 11) as f32);
+    let saliency = Array2::from_shape_fn((n, t), |(i, p)| ((i * 5 + p) % 13) as f32 / 13.0);
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let backend = std::sync::Arc::new(WaitsForTheNextBatch {
+        asked: asked.clone(),
+        n,
+        overlapped: AtomicUsize::new(0),
+        solves: AtomicUsize::new(0),
+    });
+    let config = TokenConfig::new(TokenBudget::Count(4));
+    let selector = TokenSelector::with_backend(config.clone(), backend.clone()).unwrap();
+    let overlapped = selector
+        .select_with(
+            n,
+            t,
+            saliency.view(),
+            |i| {
+                asked.fetch_max(i + 1, Ordering::SeqCst);
+                Ok(features.index_axis(ndarray::Axis(0), i).to_owned())
+            },
+            &Silent,
+        )
+        .unwrap();
+    // Batches 1 and 2 of 3 were solved while the host prepared the next; the last has none after.
+    assert_eq!(backend.solves.load(Ordering::SeqCst), 3);
+    assert_eq!(backend.overlapped.load(Ordering::SeqCst), 2);
+    // And the answer is the CPU's, batch for batch.
+    let plain = TokenSelector::new(config)
+        .unwrap()
+        .select(features.view(), saliency.view(), &Silent)
+        .unwrap();
+    assert_eq!(overlapped.mask, plain.mask);
+    assert_eq!(overlapped.objective, plain.objective);
+}
