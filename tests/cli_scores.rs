@@ -530,3 +530,101 @@ fn defaults_follow_the_inputs() {
     let (_, report) = run("low", "0.25", &[]);
     assert_eq!(report["dropped_noisy"], 0);
 }
+
+/// One `n × C` file per epoch (what a training loop writes as it goes) gives the scores and the
+/// selection of the same logits in one `T × n × C` file, bit for bit; float32 and float64 epochs
+/// may mix; epochs of different shapes and a 3-D file among epoch files are refused by name.
+#[test]
+fn one_logits_file_per_epoch_equals_one_stacked_file() {
+    let fx = Fixture::new();
+    let (z, y) = logits(5, 3_000, 10, 21);
+    let (t, n, c) = z.dim();
+    let stacked = write_logits(&fx, "z.npy", &z);
+    let mut epochs = Vec::new();
+    for e in 0..t {
+        let name = format!("epoch{e}.npy");
+        let rows = z.index_axis(ndarray::Axis(0), e);
+        // Every other epoch as float64: each file is read on its own terms.
+        if e % 2 == 0 {
+            let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+            raw_npy(&fx.path(&name), "<f4", &format!("({n}, {c})"), &bytes);
+        } else {
+            let bytes: Vec<u8> = rows
+                .iter()
+                .flat_map(|&v| (v as f64).to_le_bytes())
+                .collect();
+            raw_npy(&fx.path(&name), "<f8", &format!("({n}, {c})"), &bytes);
+        }
+        epochs.push(fx.s(&name));
+    }
+    let yl = write_labels(&fx, "y.npy", &y);
+    let bits = |p: &str| {
+        npy::read_f32_vector(&fx.path(p))
+            .unwrap()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>()
+    };
+    for kind in ["el2n", "forgetting", "aum", "loss"] {
+        let run = |files: &[String], out: &str| {
+            let mut args = vec!["score", "--kind", kind, "--labels", &yl, "--out", out, "-q"];
+            args.push("--logits");
+            args.extend(files.iter().map(String::as_str));
+            let o = infoprune(&args);
+            assert!(o.status.success(), "{kind}: {}", stderr(&o));
+        };
+        run(
+            std::slice::from_ref(&stacked),
+            &fx.s(&format!("{kind}-stacked.npy")),
+        );
+        run(&epochs, &fx.s(&format!("{kind}-epochs.npy")));
+        assert_eq!(
+            bits(&format!("{kind}-stacked.npy")),
+            bits(&format!("{kind}-epochs.npy")),
+            "{kind}"
+        );
+    }
+    // The whole select --scores-from flow (EL2N importance, minus AUM noise, class quotas).
+    let e = fx.embeddings("e.npy", &clustered(n, 8, 3));
+    let select = |files: &[String], out: &str| {
+        let out_path = fx.s(out);
+        let mut args = vec![
+            "select",
+            "--embeddings",
+            &e,
+            "--keep",
+            "0.3",
+            "--out",
+            &out_path,
+        ];
+        args.extend(["--scores-from", "el2n", "--labels", &yl, "-q", "--logits"]);
+        args.extend(files.iter().map(String::as_str));
+        let o = infoprune(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read_keep(&fx.path(out))
+    };
+    assert_eq!(
+        select(std::slice::from_ref(&stacked), "keep-stacked.npy"),
+        select(&epochs, "keep-epochs.npy")
+    );
+    // Refused: an epoch of another shape, and a stacked file among epoch files.
+    let short = Array2::<f32>::zeros((n - 1, c));
+    fx.embeddings("short.npy", &short);
+    for (files, needle) in [
+        (
+            vec![epochs[0].clone(), fx.s("short.npy")],
+            "one n × C file per epoch",
+        ),
+        (vec![epochs[0].clone(), stacked.clone()], "2-D"),
+    ] {
+        let mut args = vec!["score", "--kind", "aum", "--labels", &yl, "--out"];
+        let out = fx.s("bad.npy");
+        args.push(&out);
+        args.push("--logits");
+        args.extend(files.iter().map(String::as_str));
+        let o = infoprune(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+        assert!(!fx.path("bad.npy").exists());
+    }
+}

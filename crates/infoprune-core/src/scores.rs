@@ -1,7 +1,7 @@
 //! Importance scores from training dynamics (SPEC §2).
 //!
 //! Inputs are the logits `Z[t, i, c]` recorded over `T` epochs for `n` samples and `C` classes (a
-//! `T×n×C` array) and the integer labels `y`. Probabilities are `p = softmax(z)`, computed in `f64`
+//! `T×n×C` array, or one `n×C` array per epoch: [`Logits`]) and the integer labels `y`. Probabilities are `p = softmax(z)`, computed in `f64`
 //! after subtracting the row maximum, so large logits never overflow.
 //!
 //! | score | definition | epochs (default) | high means |
@@ -25,8 +25,85 @@
 //!   logits finite. A non-finite logit is reported by its flat row-major index `t·n·C + i·C + c`.
 
 use crate::error::{CoreError, Result};
-use ndarray::{ArrayView2, ArrayView3};
+use ndarray::{ArrayView1, ArrayView2, ArrayView3};
 use rayon::prelude::*;
+
+/// Training logits `T × n × C`: one array, or one `n × C` array per epoch, as a training loop saves
+/// them (each may be a memory map of its own file, so no epoch is ever copied). Every score reads
+/// them through [`Logits::row`], so both forms give the same bits.
+#[derive(Debug, Clone)]
+pub enum Logits<'a> {
+    /// All epochs in one array.
+    Stacked(ArrayView3<'a, f32>),
+    /// Epoch `t` is the `t`-th array; all have the same shape (see [`Logits::epochs`]).
+    Epochs(Vec<ArrayView2<'a, f32>>),
+}
+
+impl<'a> From<ArrayView3<'a, f32>> for Logits<'a> {
+    fn from(stacked: ArrayView3<'a, f32>) -> Self {
+        Logits::Stacked(stacked)
+    }
+}
+
+impl<'a> Logits<'a> {
+    /// One array per epoch, in epoch order.
+    ///
+    /// # Errors
+    /// [`CoreError::Empty`] without any epoch, [`CoreError::ShapeMismatch`] when an epoch's shape
+    /// differs from the first's.
+    pub fn epochs(epochs: Vec<ArrayView2<'a, f32>>) -> Result<Self> {
+        let first = epochs.first().ok_or(CoreError::Empty {
+            what: "logits (epochs)",
+        })?;
+        let shape = first.dim();
+        if let Some((t, e)) = epochs.iter().enumerate().find(|(_, e)| e.dim() != shape) {
+            return Err(CoreError::ShapeMismatch {
+                what: format!(
+                    "logits of epoch {t} have shape {:?}, the first epoch's {shape:?}; samples",
+                    e.dim()
+                ),
+                expected: shape.0,
+                found: e.nrows(),
+            });
+        }
+        Ok(Logits::Epochs(epochs))
+    }
+
+    /// `(T, n, C)`.
+    pub fn dim(&self) -> (usize, usize, usize) {
+        match self {
+            Logits::Stacked(z) => z.dim(),
+            Logits::Epochs(e) => {
+                let (n, c) = e.first().map_or((0, 0), |z| z.dim());
+                (e.len(), n, c)
+            }
+        }
+    }
+
+    /// Sample `i`'s logits at epoch `t`.
+    pub fn row(&self, t: usize, i: usize) -> ArrayView1<'_, f32> {
+        match self {
+            Logits::Stacked(z) => z.slice(ndarray::s![t, i, ..]),
+            Logits::Epochs(e) => e[t].row(i),
+        }
+    }
+
+    /// The first non-finite logit in row-major order `t·n·C + i·C + c`, with its flat index.
+    fn first_non_finite(&self) -> Option<(usize, f32)> {
+        let find = |z: ArrayView2<f32>| z.iter().position(|v| !v.is_finite());
+        match self {
+            Logits::Stacked(z) => z
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.is_finite())
+                .map(|(i, &v)| (i, v)),
+            Logits::Epochs(e) => e.iter().enumerate().find_map(|(t, z)| {
+                find(z.view())
+                    .map(|at| (t * z.len() + at, z.iter().nth(at).copied().unwrap_or(0.0)))
+            }),
+        }
+    }
+}
 
 /// The training-dynamics scores this module computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,7 +203,7 @@ pub struct ScoreOptions {
 
 /// Checks the logits and labels: `T, n ≥ 1`, `C ≥ 2`, `labels.len() == n`, `0 ≤ y < C`, all logits
 /// finite. Errors name the first bad index (flat row-major for the logits).
-pub fn validate_inputs(logits: ArrayView3<f32>, labels: &[i64]) -> Result<()> {
+pub fn validate_inputs(logits: &Logits, labels: &[i64]) -> Result<()> {
     let (t, n, c) = logits.dim();
     if t == 0 {
         return Err(CoreError::Empty {
@@ -159,7 +236,7 @@ pub fn validate_inputs(logits: ArrayView3<f32>, labels: &[i64]) -> Result<()> {
             reason: "labels must satisfy 0 ≤ y < C (the number of logit columns)",
         });
     }
-    if let Some((index, &value)) = logits.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+    if let Some((index, value)) = logits.first_non_finite() {
         return Err(CoreError::NonFinite {
             what: "logits",
             index,
@@ -179,8 +256,8 @@ pub fn softmax(logits: &[f32]) -> Vec<f64> {
     exp.into_iter().map(|e| e / total).collect()
 }
 
-fn row(logits: &ArrayView3<f32>, t: usize, i: usize) -> Vec<f32> {
-    logits.slice(ndarray::s![t, i, ..]).to_vec()
+fn row(logits: &Logits, t: usize, i: usize) -> Vec<f32> {
+    logits.row(t, i).to_vec()
 }
 
 fn check_epoch(epoch: usize, t: usize) -> Result<usize> {
@@ -200,7 +277,7 @@ fn resolve_epoch(epoch: Option<usize>, t: usize) -> Result<usize> {
 
 /// Applies `f(probabilities, logits, i)` to every sample at `epoch`, in parallel (each value is
 /// computed independently, so the result does not depend on the thread count).
-fn per_sample<F>(logits: &ArrayView3<f32>, epoch: usize, f: F) -> Vec<f32>
+fn per_sample<F>(logits: &Logits, epoch: usize, f: F) -> Vec<f32>
 where
     F: Fn(&[f64], &[f32], usize) -> f64 + Sync,
 {
@@ -231,8 +308,13 @@ fn is_correct(z: &[f32], y: usize) -> bool {
 }
 
 /// EL2N `‖p_t(i) − onehot(y_i)‖₂`, averaged over the chosen epochs.
-pub fn el2n(logits: ArrayView3<f32>, labels: &[i64], epochs: El2nEpochs) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+pub fn el2n<'a>(
+    logits: impl Into<Logits<'a>>,
+    labels: &[i64],
+    epochs: El2nEpochs,
+) -> Result<Vec<f32>> {
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let t_total = logits.dim().0;
     let range = match epochs {
         El2nEpochs::MeanOfFirst(0) => {
@@ -261,8 +343,13 @@ pub fn el2n(logits: ArrayView3<f32>, labels: &[i64], epochs: El2nEpochs) -> Resu
 }
 
 /// Entropy `−Σ_c p_c ln p_c` (natural log) at `epoch` (`None` = last). Labels are only validated.
-pub fn entropy(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+pub fn entropy<'a>(
+    logits: impl Into<Logits<'a>>,
+    labels: &[i64],
+    epoch: Option<usize>,
+) -> Result<Vec<f32>> {
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let t = resolve_epoch(epoch, logits.dim().0)?;
     Ok(per_sample(&logits, t, |p, _, _| {
         -p.iter()
@@ -273,12 +360,13 @@ pub fn entropy(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) ->
 }
 
 /// Least confidence `1 − max_c p_c` at `epoch` (`None` = last). Labels are only validated.
-pub fn least_confidence(
-    logits: ArrayView3<f32>,
+pub fn least_confidence<'a>(
+    logits: impl Into<Logits<'a>>,
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let t = resolve_epoch(epoch, logits.dim().0)?;
     Ok(per_sample(&logits, t, |p, _, _| {
         1.0 - p.iter().copied().fold(f64::NEG_INFINITY, f64::max)
@@ -287,8 +375,13 @@ pub fn least_confidence(
 
 /// Margin `p_(1) − p_(2)` between the two largest probabilities at `epoch` (`None` = last); 0 when
 /// the top two tie. **Low = hard.** Labels are only validated.
-pub fn margin(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+pub fn margin<'a>(
+    logits: impl Into<Logits<'a>>,
+    labels: &[i64],
+    epoch: Option<usize>,
+) -> Result<Vec<f32>> {
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let t = resolve_epoch(epoch, logits.dim().0)?;
     Ok(per_sample(&logits, t, |p, _, _| {
         let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
@@ -306,8 +399,13 @@ pub fn margin(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> 
 
 /// Loss `−ln p_y` at `epoch` (`None` = last), computed as `logsumexp(z) − z_y` so it stays finite
 /// even when `p_y` underflows.
-pub fn loss(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+pub fn loss<'a>(
+    logits: impl Into<Logits<'a>>,
+    labels: &[i64],
+    epoch: Option<usize>,
+) -> Result<Vec<f32>> {
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let t = resolve_epoch(epoch, logits.dim().0)?;
     Ok(per_sample(&logits, t, |_, z, i| {
         let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
@@ -318,8 +416,9 @@ pub fn loss(logits: ArrayView3<f32>, labels: &[i64], epoch: Option<usize>) -> Re
 
 /// Forgetting events: the number of `t < T − 1` with the sample correct at `t` and wrong at `t + 1`.
 /// A sample never correct at any epoch gets `T`, more than any real count.
-pub fn forgetting(logits: ArrayView3<f32>, labels: &[i64]) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+pub fn forgetting<'a>(logits: impl Into<Logits<'a>>, labels: &[i64]) -> Result<Vec<f32>> {
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let (t_total, n, _) = logits.dim();
     Ok((0..n)
         .into_par_iter()
@@ -338,8 +437,9 @@ pub fn forgetting(logits: ArrayView3<f32>, labels: &[i64]) -> Result<Vec<f32>> {
 
 /// Area under the margin `mean_t (z_t[y] − max_{c≠y} z_t[c])` over all epochs. **Low = hard or
 /// mislabeled.**
-pub fn aum(logits: ArrayView3<f32>, labels: &[i64]) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+pub fn aum<'a>(logits: impl Into<Logits<'a>>, labels: &[i64]) -> Result<Vec<f32>> {
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let (t_total, n, _) = logits.dim();
     Ok((0..n)
         .into_par_iter()
@@ -364,13 +464,14 @@ pub fn aum(logits: ArrayView3<f32>, labels: &[i64]) -> Result<Vec<f32>> {
 /// GraNd for the last layer: the norm of the gradient of the loss with respect to the last linear
 /// layer's bias and weights, `‖[p − e_y, (p − e_y) ⊗ h]‖₂ = ‖p − e_y‖₂ · √(1 + ‖h‖₂²)`, with `h` the
 /// penultimate features (`n × d`, finite) and `p` taken at `epoch` (`None` = last).
-pub fn grand(
-    logits: ArrayView3<f32>,
+pub fn grand<'a>(
+    logits: impl Into<Logits<'a>>,
     labels: &[i64],
     features: ArrayView2<f32>,
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    validate_inputs(logits, labels)?;
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
     let n = logits.dim().1;
     if features.nrows() != n {
         return Err(CoreError::ShapeMismatch {
@@ -405,13 +506,14 @@ pub fn orient(kind: ScoreKind, scores: &[f32]) -> Vec<f32> {
 
 /// Computes one score. `features` (penultimate, `n × d`) is required for [`ScoreKind::Grand`] and
 /// ignored otherwise. With [`ScoreOptions::oriented`] the result is passed through [`orient`].
-pub fn compute_score(
+pub fn compute_score<'a>(
     kind: ScoreKind,
-    logits: ArrayView3<f32>,
+    logits: impl Into<Logits<'a>>,
     labels: &[i64],
     features: Option<ArrayView2<f32>>,
     options: &ScoreOptions,
 ) -> Result<Vec<f32>> {
+    let logits = logits.into();
     let raw = match kind {
         ScoreKind::El2n => el2n(logits, labels, options.el2n)?,
         ScoreKind::Entropy => entropy(logits, labels, options.epoch)?,
@@ -701,5 +803,60 @@ mod tests {
             aum(empty.view(), &[0, 0]),
             Err(CoreError::Empty { .. })
         ));
+    }
+
+    #[test]
+    fn one_array_per_epoch_gives_the_stacked_scores_bit_for_bit() {
+        let (l, y) = fixture();
+        let epochs = || -> Logits {
+            Logits::epochs((0..T).map(|t| l.index_axis(ndarray::Axis(0), t)).collect()).unwrap()
+        };
+        assert_eq!(epochs().dim(), (T, N, C));
+        let h = ndarray::Array2::from_shape_fn((N, 2), |(i, j)| (i + j) as f32 * 0.5);
+        for kind in [
+            ScoreKind::El2n,
+            ScoreKind::Entropy,
+            ScoreKind::LeastConfidence,
+            ScoreKind::Margin,
+            ScoreKind::Loss,
+            ScoreKind::Forgetting,
+            ScoreKind::Aum,
+            ScoreKind::Grand,
+        ] {
+            let options = ScoreOptions::default();
+            let stacked = compute_score(kind, l.view(), &y, Some(h.view()), &options).unwrap();
+            let split = compute_score(kind, epochs(), &y, Some(h.view()), &options).unwrap();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&stacked), bits(&split), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn per_epoch_arrays_are_checked_like_one_array() {
+        let (l, y) = fixture();
+        let short = ndarray::Array2::<f32>::zeros((N - 1, C));
+        let err =
+            Logits::epochs(vec![l.index_axis(ndarray::Axis(0), 0), short.view()]).unwrap_err();
+        assert!(err.to_string().contains("epoch 1"), "{err}");
+        assert!(matches!(
+            Logits::epochs(Vec::new()),
+            Err(CoreError::Empty { .. })
+        ));
+        // A non-finite logit is named by the same flat index as in the stacked array.
+        let mut bad = l.clone();
+        bad[[2, 1, 2]] = f32::NAN;
+        let split = Logits::epochs(
+            (0..T)
+                .map(|t| bad.index_axis(ndarray::Axis(0), t))
+                .collect(),
+        )
+        .unwrap();
+        let want = 2 * N * C + C + 2;
+        for result in [aum(bad.view(), &y), aum(split, &y)] {
+            match result {
+                Err(CoreError::NonFinite { index, .. }) => assert_eq!(index, want),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }

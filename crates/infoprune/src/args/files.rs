@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::npy::NpyError;
 use crate::npy::{self, Overwrite};
 use crate::outputs::{ends_in_separator, folder_of, Temp, NAME_MAX};
-use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
+use infoprune_core::scores::{compute_score, Logits, ScoreKind, ScoreOptions};
 use std::ffi::OsStr;
 use std::fs;
 use std::io;
@@ -149,35 +149,69 @@ pub(crate) fn read_labels(path: &Path, n: usize) -> Result<Vec<i64>> {
     Ok(labels)
 }
 
-/// A score from saved logits (`T × n × C`); `features` are the penultimate features for GraNd.
+/// A score from saved logits: one `T × n × C` file, or one `n × C` file per epoch, in epoch order
+/// (as a training loop saves them); `features` are the penultimate features for GraNd.
 pub(crate) fn score_from_logits(
     kind: ScoreKind,
-    logits: &Path,
+    logits: &[PathBuf],
     labels: &[i64],
     features: Option<&Path>,
     options: &ScoreOptions,
 ) -> Result<Vec<f32>> {
+    use crate::npy_map::MappedMatrix;
     // Little-endian float32 in C order (what numpy saves) is scored straight from the memory map:
     // the pages are file-backed, so logits of any size (10^6 samples × 1,000 classes × 20 epochs
     // is 80 GB) stream through the page cache instead of being read into memory. Anything else
-    // (float64, Fortran order, big-endian) is converted in memory once.
-    let mapped = crate::npy_map::MappedMatrix::open_rows(logits).ok();
-    let in_place = mapped.as_ref().and_then(|m| match *m.shape() {
-        [t, n, c] => m.view()?.into_shape_with_order((t, n, c)).ok(),
-        _ => None,
-    });
-    let read;
-    let z = match in_place {
-        Some(view) => view,
-        None => {
-            read = npy::read_f32_array3(logits)?;
-            read.view()
+    // (float64, Fortran order, big-endian) is converted in memory once, file by file.
+    let names = || {
+        logits
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let stacked: Option<MappedMatrix>;
+    let stacked_read: ndarray::Array3<f32>;
+    let epochs: Vec<MappedMatrix>;
+    let epoch_views: Vec<ndarray::CowArray<f32, ndarray::Ix2>>;
+    let z: Logits = match logits {
+        [] => return Err(Error::Usage("--logits needs at least one file".into())),
+        [one] if npy::read_header(one)?.shape.len() == 3 => {
+            stacked = MappedMatrix::open_rows(one).ok();
+            let in_place = stacked.as_ref().and_then(|m| match *m.shape() {
+                [t, n, c] => m.view()?.into_shape_with_order((t, n, c)).ok(),
+                _ => None,
+            });
+            match in_place {
+                Some(view) => view.into(),
+                None => {
+                    stacked_read = npy::read_f32_array3(one)?;
+                    stacked_read.view().into()
+                }
+            }
+        }
+        files => {
+            epochs = files
+                .iter()
+                .map(|p| MappedMatrix::open(p))
+                .collect::<std::result::Result<_, _>>()?;
+            epoch_views = epochs
+                .iter()
+                .map(MappedMatrix::whole)
+                .collect::<std::result::Result<_, _>>()?;
+            Logits::epochs(epoch_views.iter().map(|v| v.view()).collect()).map_err(|e| {
+                Error::Usage(format!(
+                    "logits {}: one n × C file per epoch, all of one shape, or one T × n × C \
+                     file ({e})",
+                    names()
+                ))
+            })?
         }
     };
     if z.dim().1 != labels.len() {
         return Err(Error::Usage(format!(
             "logits {} hold n = {} samples (shape T×n×C = {:?}) but the labels have {}",
-            logits.display(),
+            names(),
             z.dim().1,
             z.dim(),
             labels.len()

@@ -25,9 +25,10 @@ pub struct ScoreArgs {
         conflicts_with = "sim"
     )]
     pub kind: Option<ScoreKindArg>,
-    /// Logits saved per epoch, float32/float64 of shape T×n×C.
-    #[arg(long, value_name = "L.npy", required_unless_present = "sim")]
-    pub logits: Option<PathBuf>,
+    /// Logits saved during training, float32/float64: one T×n×C file, or one n×C file per
+    /// epoch in epoch order (`--logits e0.npy e1.npy …`); float32 is read from the memory map.
+    #[arg(long, value_name = "L.npy", num_args = 1.., required_unless_present = "sim")]
+    pub logits: Vec<PathBuf>,
     /// Integer class labels of length n.
     #[arg(long, value_name = "y.npy")]
     pub labels: PathBuf,
@@ -71,7 +72,7 @@ pub(crate) fn refuse_ineffective(args: &ScoreArgs) -> Result<()> {
         |flag: &str, why: String| Err(Error::Usage(format!("--{flag} has no effect here: {why}")));
     match args.kind.map(ScoreKind::from) {
         None => {
-            if args.logits.is_some() {
+            if !args.logits.is_empty() {
                 return refuse("logits", "--sim reads --features and --probs".into());
             }
             for (flag, given) in [
@@ -150,7 +151,7 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
             .kind
             .expect("clap requires --kind without --sim")
             .into();
-        let logits = args.logits.as_deref().expect("clap requires --logits");
+        let logits = &args.logits;
         let options = score_options(args, kind);
         let features = match args.features.as_slice() {
             [] => None,

@@ -39,9 +39,10 @@ pub struct SelectArgs {
     /// Compute the importance from training dynamics instead (needs --logits and --labels).
     #[arg(long, value_enum, value_name = "KIND", requires_all = ["logits", "labels"])]
     pub scores_from: Option<ScoreKindArg>,
-    /// Logits saved during training, T×n×C, for --scores-from.
-    #[arg(long, value_name = "L.npy")]
-    pub logits: Option<PathBuf>,
+    /// Logits saved during training, for --scores-from: one T×n×C file, or one n×C file per
+    /// epoch in epoch order (`--logits e0.npy e1.npy …`).
+    #[arg(long, value_name = "L.npy", num_args = 1..)]
+    pub logits: Vec<PathBuf>,
     /// Penultimate features n×d for --scores-from grand.
     #[arg(long, value_name = "H.npy")]
     pub score_features: Option<PathBuf>,
@@ -490,7 +491,7 @@ impl SelectArgs {
                     .into(),
             ));
         }
-        if self.logits.is_some() && self.scores_from.is_none() {
+        if !self.logits.is_empty() && self.scores_from.is_none() {
             refusals.push(("logits", "it is read only with --scores-from".into()));
         }
         if self.score_features.is_some() && self.scores_from != Some(ScoreKindArg::Grand) {

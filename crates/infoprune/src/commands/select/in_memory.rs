@@ -92,7 +92,7 @@ pub(super) fn check_given_data(args: &SelectArgs, data: &SelectData<'_>) -> Resu
         ("labels", args.labels.is_some(), data.labels.is_some()),
         ("noise", args.noise.is_some(), data.noise.is_some()),
         ("aum", args.aum.is_some(), data.aum.is_some()),
-        ("logits", args.logits.is_some(), data.logits.is_some()),
+        ("logits", !args.logits.is_empty(), data.logits.is_some()),
         (
             "score features",
             args.score_features.is_some(),

@@ -81,9 +81,8 @@ pub(super) fn read_inputs(args: &SelectArgs, n: usize, source: &str) -> Result<I
         .as_deref()
         .map(|p| read_vector(p, "noise", n, source))
         .transpose()?;
-    let from_logits = args
-        .logits
-        .as_deref()
+    let from_logits = Some(args.logits.as_slice())
+        .filter(|files| !files.is_empty())
         .zip(labels.as_deref())
         .map(|(logits, labels)| {
             move |kind: ScoreKind, options: &ScoreOptions| {
