@@ -275,23 +275,6 @@ fn resolve_epoch(epoch: Option<usize>, t: usize) -> Result<usize> {
     check_epoch(epoch.unwrap_or(t - 1), t)
 }
 
-/// Applies `f(probabilities, logits, i)` to every sample at `epoch`, in parallel (each value is
-/// computed independently, so the result does not depend on the thread count).
-fn per_sample<F>(logits: &Logits, epoch: usize, f: F) -> Vec<f32>
-where
-    F: Fn(&[f64], &[f32], usize) -> f64 + Sync,
-{
-    let n = logits.dim().1;
-    (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let z = row(logits, epoch, i);
-            let p = softmax(&z);
-            f(&p, &z, i) as f32
-        })
-        .collect()
-}
-
 fn el2n_one(p: &[f64], y: usize) -> f64 {
     p.iter()
         .enumerate()
@@ -307,39 +290,192 @@ fn is_correct(z: &[f32], y: usize) -> bool {
     z.iter().enumerate().all(|(c, &v)| c == y || z[y] > v)
 }
 
+/// One score with its epochs resolved and its extra input checked: what [`Prepared::value`]
+/// needs to score one sample. Every score is a function of one sample's rows, so several can
+/// be computed in one pass over the logits ([`compute_scores`]).
+enum Prepared<'f> {
+    El2n(std::ops::Range<usize>),
+    Entropy(usize),
+    LeastConfidence(usize),
+    Margin(usize),
+    Loss(usize),
+    Forgetting,
+    Aum,
+    Grand(usize, ArrayView2<'f, f32>),
+}
+
+impl<'f> Prepared<'f> {
+    /// Checks what `kind` needs beyond [`validate_inputs`] (its epochs, GraNd's features).
+    fn new(
+        kind: ScoreKind,
+        logits: &Logits,
+        features: Option<ArrayView2<'f, f32>>,
+        options: &ScoreOptions,
+    ) -> Result<Self> {
+        let (t_total, n, _) = logits.dim();
+        let at = || resolve_epoch(options.epoch, t_total);
+        Ok(match kind {
+            ScoreKind::El2n => Prepared::El2n(match options.el2n {
+                El2nEpochs::MeanOfFirst(0) => {
+                    return Err(CoreError::InvalidParameter {
+                        name: "el2n-epochs",
+                        value: "0".into(),
+                        reason: "EL2N needs at least one epoch",
+                    })
+                }
+                El2nEpochs::MeanOfFirst(m) => 0..m.min(t_total),
+                El2nEpochs::Single(t) => check_epoch(t, t_total)?..t + 1,
+            }),
+            ScoreKind::Entropy => Prepared::Entropy(at()?),
+            ScoreKind::LeastConfidence => Prepared::LeastConfidence(at()?),
+            ScoreKind::Margin => Prepared::Margin(at()?),
+            ScoreKind::Loss => Prepared::Loss(at()?),
+            ScoreKind::Forgetting => Prepared::Forgetting,
+            ScoreKind::Aum => Prepared::Aum,
+            ScoreKind::Grand => {
+                let features = features.ok_or(CoreError::InvalidParameter {
+                    name: "features",
+                    value: "none".into(),
+                    reason: "GraNd needs the penultimate features",
+                })?;
+                if features.nrows() != n {
+                    return Err(CoreError::ShapeMismatch {
+                        what: "penultimate features rows vs. samples in the logits".into(),
+                        expected: n,
+                        found: features.nrows(),
+                    });
+                }
+                if let Some((index, &value)) =
+                    features.iter().enumerate().find(|(_, v)| !v.is_finite())
+                {
+                    return Err(CoreError::NonFinite {
+                        what: "penultimate features",
+                        index,
+                        value: value as f64,
+                    });
+                }
+                Prepared::Grand(at()?, features)
+            }
+        })
+    }
+
+    /// Sample `i`'s raw score.
+    fn value(&self, logits: &Logits, labels: &[i64], i: usize) -> f32 {
+        let y = labels[i] as usize;
+        // The probabilities (and logits) at one epoch, for the scores that read only one.
+        let at = |t: usize| {
+            let z = row(logits, t, i);
+            (softmax(&z), z)
+        };
+        let value = match self {
+            Prepared::El2n(range) => {
+                let total: f64 = range
+                    .clone()
+                    .map(|t| el2n_one(&softmax(&row(logits, t, i)), y))
+                    .sum();
+                total / range.len() as f64
+            }
+            Prepared::Entropy(t) => {
+                let (p, _) = at(*t);
+                -p.iter()
+                    .filter(|&&pc| pc > 0.0)
+                    .map(|&pc| pc * pc.ln())
+                    .sum::<f64>()
+            }
+            Prepared::LeastConfidence(t) => {
+                1.0 - at(*t).0.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            }
+            Prepared::Margin(t) => {
+                let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+                for &pc in &at(*t).0 {
+                    if pc > first {
+                        second = first;
+                        first = pc;
+                    } else if pc > second {
+                        second = pc;
+                    }
+                }
+                first - second
+            }
+            Prepared::Loss(t) => {
+                let z = row(logits, *t, i);
+                let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+                let lse = max + z.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
+                lse - z[y] as f64
+            }
+            Prepared::Forgetting => {
+                let t_total = logits.dim().0;
+                let correct: Vec<bool> = (0..t_total)
+                    .map(|t| is_correct(&row(logits, t, i), y))
+                    .collect();
+                if !correct.iter().any(|&c| c) {
+                    t_total as f64
+                } else {
+                    correct.windows(2).filter(|w| w[0] && !w[1]).count() as f64
+                }
+            }
+            Prepared::Aum => {
+                let t_total = logits.dim().0;
+                let total: f64 = (0..t_total)
+                    .map(|t| {
+                        let z = row(logits, t, i);
+                        let other = z
+                            .iter()
+                            .enumerate()
+                            .filter(|&(c, _)| c != y)
+                            .fold(f64::NEG_INFINITY, |m, (_, &v)| m.max(v as f64));
+                        z[y] as f64 - other
+                    })
+                    .sum();
+                total / t_total as f64
+            }
+            Prepared::Grand(t, features) => {
+                let (p, _) = at(*t);
+                let h2: f64 = features.row(i).iter().map(|&v| v as f64 * v as f64).sum();
+                el2n_one(&p, y) * (1.0 + h2).sqrt()
+            }
+        };
+        value as f32
+    }
+}
+
+/// One raw score of every sample, in parallel (each value is computed independently, so the
+/// result does not depend on the thread count).
+fn one_score<'a>(
+    kind: ScoreKind,
+    logits: impl Into<Logits<'a>>,
+    labels: &[i64],
+    features: Option<ArrayView2<f32>>,
+    options: &ScoreOptions,
+) -> Result<Vec<f32>> {
+    let logits = logits.into();
+    validate_inputs(&logits, labels)?;
+    let prepared = Prepared::new(kind, &logits, features, options)?;
+    let n = logits.dim().1;
+    Ok((0..n)
+        .into_par_iter()
+        .map(|i| prepared.value(&logits, labels, i))
+        .collect())
+}
+
 /// EL2N `‖p_t(i) − onehot(y_i)‖₂`, averaged over the chosen epochs.
 pub fn el2n<'a>(
     logits: impl Into<Logits<'a>>,
     labels: &[i64],
     epochs: El2nEpochs,
 ) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let t_total = logits.dim().0;
-    let range = match epochs {
-        El2nEpochs::MeanOfFirst(0) => {
-            return Err(CoreError::InvalidParameter {
-                name: "el2n-epochs",
-                value: "0".into(),
-                reason: "EL2N needs at least one epoch",
-            })
-        }
-        El2nEpochs::MeanOfFirst(m) => 0..m.min(t_total),
-        El2nEpochs::Single(t) => check_epoch(t, t_total)?..t + 1,
+    let options = ScoreOptions {
+        el2n: epochs,
+        ..ScoreOptions::default()
     };
-    let n = logits.dim().1;
-    let count = range.len() as f64;
-    Ok((0..n)
-        .into_par_iter()
-        .map(|i| {
-            let y = labels[i] as usize;
-            let total: f64 = range
-                .clone()
-                .map(|t| el2n_one(&softmax(&row(&logits, t, i)), y))
-                .sum();
-            (total / count) as f32
-        })
-        .collect())
+    one_score(ScoreKind::El2n, logits, labels, None, &options)
+}
+
+fn at_epoch(epoch: Option<usize>) -> ScoreOptions {
+    ScoreOptions {
+        epoch,
+        ..ScoreOptions::default()
+    }
 }
 
 /// Entropy `−Σ_c p_c ln p_c` (natural log) at `epoch` (`None` = last). Labels are only validated.
@@ -348,15 +484,7 @@ pub fn entropy<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let t = resolve_epoch(epoch, logits.dim().0)?;
-    Ok(per_sample(&logits, t, |p, _, _| {
-        -p.iter()
-            .filter(|&&pc| pc > 0.0)
-            .map(|&pc| pc * pc.ln())
-            .sum::<f64>()
-    }))
+    one_score(ScoreKind::Entropy, logits, labels, None, &at_epoch(epoch))
 }
 
 /// Least confidence `1 − max_c p_c` at `epoch` (`None` = last). Labels are only validated.
@@ -365,12 +493,13 @@ pub fn least_confidence<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let t = resolve_epoch(epoch, logits.dim().0)?;
-    Ok(per_sample(&logits, t, |p, _, _| {
-        1.0 - p.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-    }))
+    one_score(
+        ScoreKind::LeastConfidence,
+        logits,
+        labels,
+        None,
+        &at_epoch(epoch),
+    )
 }
 
 /// Margin `p_(1) − p_(2)` between the two largest probabilities at `epoch` (`None` = last); 0 when
@@ -380,21 +509,7 @@ pub fn margin<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let t = resolve_epoch(epoch, logits.dim().0)?;
-    Ok(per_sample(&logits, t, |p, _, _| {
-        let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-        for &pc in p {
-            if pc > first {
-                second = first;
-                first = pc;
-            } else if pc > second {
-                second = pc;
-            }
-        }
-        first - second
-    }))
+    one_score(ScoreKind::Margin, logits, labels, None, &at_epoch(epoch))
 }
 
 /// Loss `−ln p_y` at `epoch` (`None` = last), computed as `logsumexp(z) − z_y` so it stays finite
@@ -404,61 +519,31 @@ pub fn loss<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let t = resolve_epoch(epoch, logits.dim().0)?;
-    Ok(per_sample(&logits, t, |_, z, i| {
-        let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-        let lse = max + z.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
-        lse - z[labels[i] as usize] as f64
-    }))
+    one_score(ScoreKind::Loss, logits, labels, None, &at_epoch(epoch))
 }
 
 /// Forgetting events: the number of `t < T − 1` with the sample correct at `t` and wrong at `t + 1`.
 /// A sample never correct at any epoch gets `T`, more than any real count.
 pub fn forgetting<'a>(logits: impl Into<Logits<'a>>, labels: &[i64]) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let (t_total, n, _) = logits.dim();
-    Ok((0..n)
-        .into_par_iter()
-        .map(|i| {
-            let y = labels[i] as usize;
-            let correct: Vec<bool> = (0..t_total)
-                .map(|t| is_correct(&row(&logits, t, i), y))
-                .collect();
-            if !correct.iter().any(|&c| c) {
-                return t_total as f32;
-            }
-            correct.windows(2).filter(|w| w[0] && !w[1]).count() as f32
-        })
-        .collect())
+    one_score(
+        ScoreKind::Forgetting,
+        logits,
+        labels,
+        None,
+        &ScoreOptions::default(),
+    )
 }
 
 /// Area under the margin `mean_t (z_t[y] − max_{c≠y} z_t[c])` over all epochs. **Low = hard or
 /// mislabeled.**
 pub fn aum<'a>(logits: impl Into<Logits<'a>>, labels: &[i64]) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let (t_total, n, _) = logits.dim();
-    Ok((0..n)
-        .into_par_iter()
-        .map(|i| {
-            let y = labels[i] as usize;
-            let total: f64 = (0..t_total)
-                .map(|t| {
-                    let z = row(&logits, t, i);
-                    let other = z
-                        .iter()
-                        .enumerate()
-                        .filter(|&(c, _)| c != y)
-                        .fold(f64::NEG_INFINITY, |m, (_, &v)| m.max(v as f64));
-                    z[y] as f64 - other
-                })
-                .sum();
-            (total / t_total as f64) as f32
-        })
-        .collect())
+    one_score(
+        ScoreKind::Aum,
+        logits,
+        labels,
+        None,
+        &ScoreOptions::default(),
+    )
 }
 
 /// GraNd for the last layer: the norm of the gradient of the loss with respect to the last linear
@@ -470,28 +555,13 @@ pub fn grand<'a>(
     features: ArrayView2<f32>,
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let n = logits.dim().1;
-    if features.nrows() != n {
-        return Err(CoreError::ShapeMismatch {
-            what: "penultimate features rows vs. samples in the logits".into(),
-            expected: n,
-            found: features.nrows(),
-        });
-    }
-    if let Some((index, &value)) = features.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(CoreError::NonFinite {
-            what: "penultimate features",
-            index,
-            value: value as f64,
-        });
-    }
-    let t = resolve_epoch(epoch, logits.dim().0)?;
-    Ok(per_sample(&logits, t, |p, _, i| {
-        let h2: f64 = features.row(i).iter().map(|&v| v as f64 * v as f64).sum();
-        el2n_one(p, labels[i] as usize) * (1.0 + h2).sqrt()
-    }))
+    one_score(
+        ScoreKind::Grand,
+        logits,
+        labels,
+        Some(features),
+        &at_epoch(epoch),
+    )
 }
 
 /// Flips a score so that high always means "important, keep": unchanged when
@@ -513,29 +583,52 @@ pub fn compute_score<'a>(
     features: Option<ArrayView2<f32>>,
     options: &ScoreOptions,
 ) -> Result<Vec<f32>> {
+    let mut all = compute_scores(&[kind], logits, labels, features, options)?;
+    Ok(all.pop().expect("one kind, one score"))
+}
+
+/// Computes several scores in **one pass** over the logits: every sample's rows are read once
+/// and every kind is evaluated on them, so logits larger than memory (memory-mapped, paged in
+/// from disk) are read once, not once per kind. Each result is bit-identical to
+/// [`compute_score`]'s for that kind; the options apply to every kind.
+///
+/// # Errors
+/// As [`compute_score`], for the first kind that fails.
+pub fn compute_scores<'a>(
+    kinds: &[ScoreKind],
+    logits: impl Into<Logits<'a>>,
+    labels: &[i64],
+    features: Option<ArrayView2<f32>>,
+    options: &ScoreOptions,
+) -> Result<Vec<Vec<f32>>> {
     let logits = logits.into();
-    let raw = match kind {
-        ScoreKind::El2n => el2n(logits, labels, options.el2n)?,
-        ScoreKind::Entropy => entropy(logits, labels, options.epoch)?,
-        ScoreKind::LeastConfidence => least_confidence(logits, labels, options.epoch)?,
-        ScoreKind::Margin => margin(logits, labels, options.epoch)?,
-        ScoreKind::Loss => loss(logits, labels, options.epoch)?,
-        ScoreKind::Forgetting => forgetting(logits, labels)?,
-        ScoreKind::Aum => aum(logits, labels)?,
-        ScoreKind::Grand => {
-            let features = features.ok_or(CoreError::InvalidParameter {
-                name: "features",
-                value: "none".into(),
-                reason: "GraNd needs the penultimate features",
-            })?;
-            grand(logits, labels, features, options.epoch)?
-        }
-    };
-    Ok(if options.oriented {
-        orient(kind, &raw)
-    } else {
-        raw
-    })
+    validate_inputs(&logits, labels)?;
+    let prepared = kinds
+        .iter()
+        .map(|&kind| Prepared::new(kind, &logits, features, options))
+        .collect::<Result<Vec<_>>>()?;
+    let n = logits.dim().1;
+    let per_sample: Vec<Vec<f32>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            prepared
+                .iter()
+                .map(|p| p.value(&logits, labels, i))
+                .collect()
+        })
+        .collect();
+    Ok(kinds
+        .iter()
+        .enumerate()
+        .map(|(k, &kind)| {
+            let raw: Vec<f32> = per_sample.iter().map(|values| values[k]).collect();
+            if options.oriented {
+                orient(kind, &raw)
+            } else {
+                raw
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -858,5 +951,35 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn several_kinds_in_one_pass_equal_each_alone() {
+        let (l, y) = fixture();
+        let h = ndarray::Array2::from_shape_fn((N, 2), |(i, j)| (i * 2 + j) as f32 * 0.25);
+        let kinds = [
+            ScoreKind::Aum,
+            ScoreKind::El2n,
+            ScoreKind::Grand,
+            ScoreKind::Margin,
+            ScoreKind::Forgetting,
+            ScoreKind::Aum,
+        ];
+        for oriented in [false, true] {
+            let options = ScoreOptions {
+                oriented,
+                epoch: Some(1),
+                ..ScoreOptions::default()
+            };
+            let together = compute_scores(&kinds, l.view(), &y, Some(h.view()), &options).unwrap();
+            assert_eq!(together.len(), kinds.len());
+            for (kind, got) in kinds.iter().zip(&together) {
+                let alone = compute_score(*kind, l.view(), &y, Some(h.view()), &options).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(got), bits(&alone), "{kind:?}, oriented {oriented}");
+            }
+        }
+        // The first failing kind's error: GraNd without features.
+        assert!(compute_scores(&kinds, l.view(), &y, None, &ScoreOptions::default()).is_err());
     }
 }

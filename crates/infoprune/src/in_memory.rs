@@ -7,7 +7,7 @@
 //! Everything else runs through the command's own code, so the same inputs give the same result.
 //! `select`'s lives with the command ([`crate::commands::select::select_in_memory`]).
 
-pub use crate::logit_scores::score_from_logits;
+pub use crate::logit_scores::scores_from_logits;
 
 use crate::args::{check_outputs, overwrite};
 use crate::backend_choice::open_backend;
@@ -56,7 +56,8 @@ pub fn score(
         .ok_or_else(|| Error::Usage("give --kind (or --sim)".into()))?
         .into();
     let options = crate::commands::score::score_options(args, kind);
-    let values = score_from_logits(kind, logits, labels, features, &options)?;
+    let mut values = scores_from_logits(&[kind], logits, labels, features, &options)?;
+    let values = values.pop().expect("one kind, one score");
     if wanted(&args.out) {
         npy::write_f32_vector(&args.out, &values, overwrite(args.force))?;
     }

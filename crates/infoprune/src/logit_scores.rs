@@ -2,21 +2,21 @@
 //! and the in-memory `score`.
 
 use crate::error::{Error, Result};
-use infoprune_core::scores::{compute_score, ScoreKind, ScoreOptions};
+use infoprune_core::scores::{compute_scores, ScoreKind, ScoreOptions};
 use ndarray::{ArrayView2, ArrayView3};
 
-/// A score from logits `T × n × C` (and penultimate features for GraNd), as `select
-/// --scores-from` and `score --kind` compute it.
+/// Scores from logits `T × n × C` (and penultimate features for GraNd), all in one pass, as
+/// `select --scores-from` and `score --kind` compute them.
 ///
 /// # Errors
 /// A usage error if the logits' `n` differs from the labels'; the core's errors otherwise.
-pub fn score_from_logits(
-    kind: ScoreKind,
+pub fn scores_from_logits(
+    kinds: &[ScoreKind],
     logits: ArrayView3<f32>,
     labels: &[i64],
     features: Option<ArrayView2<f32>>,
     options: &ScoreOptions,
-) -> Result<Vec<f32>> {
+) -> Result<Vec<Vec<f32>>> {
     if logits.dim().1 != labels.len() {
         return Err(Error::Usage(format!(
             "logits hold n = {} samples (shape T×n×C = {:?}) but the labels have {}",
@@ -25,5 +25,5 @@ pub fn score_from_logits(
             labels.len()
         )));
     }
-    Ok(compute_score(kind, logits, labels, features, options)?)
+    Ok(compute_scores(kinds, logits, labels, features, options)?)
 }

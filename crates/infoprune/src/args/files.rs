@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::npy::NpyError;
 use crate::npy::{self, Overwrite};
 use crate::outputs::{ends_in_separator, folder_of, Temp, NAME_MAX};
-use infoprune_core::scores::{compute_score, Logits, ScoreKind, ScoreOptions};
+use infoprune_core::scores::{compute_scores, Logits, ScoreKind, ScoreOptions};
 use std::ffi::OsStr;
 use std::fs;
 use std::io;
@@ -149,15 +149,16 @@ pub(crate) fn read_labels(path: &Path, n: usize) -> Result<Vec<i64>> {
     Ok(labels)
 }
 
-/// A score from saved logits: one `T × n × C` file, or one `n × C` file per epoch, in epoch order
-/// (as a training loop saves them); `features` are the penultimate features for GraNd.
-pub(crate) fn score_from_logits(
-    kind: ScoreKind,
+/// Scores from saved logits, all in one pass over them: one `T × n × C` file, or one `n × C` file
+/// per epoch, in epoch order (as a training loop saves them); `features` are the penultimate
+/// features for GraNd.
+pub(crate) fn scores_from_logits(
+    kinds: &[ScoreKind],
     logits: &[PathBuf],
     labels: &[i64],
     features: Option<&Path>,
     options: &ScoreOptions,
-) -> Result<Vec<f32>> {
+) -> Result<Vec<Vec<f32>>> {
     use crate::npy_map::MappedMatrix;
     // Little-endian float32 in C order (what numpy saves) is scored straight from the memory map:
     // the pages are file-backed, so logits of any size (10^6 samples × 1,000 classes × 20 epochs
@@ -218,8 +219,8 @@ pub(crate) fn score_from_logits(
         )));
     }
     let h = features.map(npy::read_f32_matrix).transpose()?;
-    Ok(compute_score(
-        kind,
+    Ok(compute_scores(
+        kinds,
         z,
         labels,
         h.as_ref().map(|h| h.view()),

@@ -11,7 +11,7 @@ pub use choices::{
     MethodArg, NormalizeArg, PartitionArg, ScoreKindArg, ScoresHighArg, SemDedupKeepArg,
     SimTermArg, SolverArg, SymmetrizeArg, TypicalityArg,
 };
-pub(crate) use files::{check_outputs, overwrite, read_labels, read_vector, score_from_logits};
+pub(crate) use files::{check_outputs, overwrite, read_labels, read_vector, scores_from_logits};
 pub(crate) use knn::knn_config;
 pub use knn::{KnnArg, KnnArgs};
 pub use values::resolve_budget;

@@ -164,7 +164,9 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
                 )))
             }
         };
-        let values = crate::args::score_from_logits(kind, logits, &labels, features, &options)?;
+        let mut values =
+            crate::args::scores_from_logits(&[kind], logits, &labels, features, &options)?;
+        let values = values.pop().expect("one kind, one score");
         (kind.name().to_string(), values)
     };
     npy::write_f32_vector(&args.out, &values, overwrite(args.force))?;

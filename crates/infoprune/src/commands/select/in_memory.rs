@@ -17,7 +17,7 @@ use super::memory::check_peak_memory;
 use crate::args::{check_outputs, overwrite, resolve_budget, MethodArg};
 use crate::backend_choice::open_backend;
 use crate::error::{Error, Result};
-use crate::logit_scores::score_from_logits;
+use crate::logit_scores::scores_from_logits;
 use crate::npy;
 use crate::outputs::{self, Staged};
 use crate::pipeline::{Embeddings, Pruned, Pruner, PrunerConfig};
@@ -296,9 +296,11 @@ pub(super) fn inputs(
         .logits
         .zip(data.labels.as_deref())
         .map(|(logits, labels)| {
-            move |kind: ScoreKind, options: &ScoreOptions| {
-                let features = data.score_features.filter(|_| kind == ScoreKind::Grand);
-                score_from_logits(kind, logits, labels, features, options)
+            move |kinds: &[ScoreKind], options: &ScoreOptions| {
+                let features = data
+                    .score_features
+                    .filter(|_| kinds.contains(&ScoreKind::Grand));
+                scores_from_logits(kinds, logits, labels, features, options)
             }
         });
     let (scores, noise) =

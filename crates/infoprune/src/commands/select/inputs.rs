@@ -2,7 +2,7 @@
 //! checked against the data's `n`, and the dropping of samples with a non-finite value.
 
 use super::args::SelectArgs;
-use crate::args::{read_labels, read_vector, score_from_logits};
+use crate::args::{read_labels, read_vector, scores_from_logits};
 use crate::dataset::SampleInputs;
 use crate::error::{Error, Result};
 use infoprune_core::scores::{ScoreKind, ScoreOptions};
@@ -85,10 +85,10 @@ pub(super) fn read_inputs(args: &SelectArgs, n: usize, source: &str) -> Result<I
         .filter(|files| !files.is_empty())
         .zip(labels.as_deref())
         .map(|(logits, labels)| {
-            move |kind: ScoreKind, options: &ScoreOptions| {
+            move |kinds: &[ScoreKind], options: &ScoreOptions| {
                 let features = args.score_features.as_deref();
-                let features = features.filter(|_| kind == ScoreKind::Grand);
-                score_from_logits(kind, logits, labels, features, options)
+                let features = features.filter(|_| kinds.contains(&ScoreKind::Grand));
+                scores_from_logits(kinds, logits, labels, features, options)
             }
         });
     let (scores, noise) = scores_and_noise(args, scores, noise, from_logits)?;
@@ -109,29 +109,43 @@ pub(super) fn read_inputs(args: &SelectArgs, n: usize, source: &str) -> Result<I
 type ScoresAndNoise = (Option<Vec<f32>>, Option<Vec<f32>>);
 
 /// The importance and the noise signal of `select` (SPEC §1.5), shared by the file and the
-/// in-memory flows: given vectors win; otherwise, with logits and labels, `score(kind, options)`
-/// computes from the logits the importance for `--scores-from` and, for InfoMax's methods
-/// without `--noise`, minus AUM as the noise signal.
+/// in-memory flows: given vectors win; otherwise, with logits and labels, `score(kinds, options)`
+/// computes from the logits, in one pass, the importance for `--scores-from` and, for InfoMax's
+/// methods without `--noise`, minus AUM as the noise signal.
 pub(super) fn scores_and_noise(
     args: &SelectArgs,
     scores: Option<Vec<f32>>,
     noise: Option<Vec<f32>>,
-    score: Option<impl Fn(ScoreKind, &ScoreOptions) -> Result<Vec<f32>>>,
+    score: Option<impl Fn(&[ScoreKind], &ScoreOptions) -> Result<Vec<Vec<f32>>>>,
 ) -> Result<ScoresAndNoise> {
+    let Some(score) = score else {
+        return Ok((scores, noise));
+    };
+    let importance: Option<ScoreKind> = args
+        .scores_from
+        .filter(|_| scores.is_none())
+        .map(Into::into);
+    let aum = noise.is_none() && args.noise_from_logits();
+    let mut kinds: Vec<ScoreKind> = importance.into_iter().collect();
+    if aum && importance != Some(ScoreKind::Aum) {
+        kinds.push(ScoreKind::Aum);
+    }
+    if kinds.is_empty() {
+        return Ok((scores, noise));
+    }
+    // Oriented: AUM then means "likely mislabeled" (minus AUM, what `score --kind aum` writes).
     let oriented = ScoreOptions {
         oriented: true,
         ..ScoreOptions::default()
     };
-    let scores = match (scores, args.scores_from, &score) {
-        (Some(s), ..) => Some(s),
-        (None, Some(kind), Some(score)) => Some(score(kind.into(), &oriented)?),
-        _ => None,
+    let computed = score(&kinds, &oriented)?;
+    let of = |kind: ScoreKind| {
+        kinds
+            .iter()
+            .position(|&k| k == kind)
+            .map(|at| computed[at].clone())
     };
-    // AUM oriented so that high means likely mislabeled: minus AUM, what `score --kind aum` writes.
-    let noise = match (noise, &score) {
-        (Some(v), _) => Some(v),
-        (None, Some(score)) if args.noise_from_logits() => Some(score(ScoreKind::Aum, &oriented)?),
-        _ => None,
-    };
+    let scores = scores.or_else(|| importance.and_then(of));
+    let noise = noise.or_else(|| if aum { of(ScoreKind::Aum) } else { None });
     Ok((scores, noise))
 }
