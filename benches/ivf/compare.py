@@ -214,6 +214,9 @@ def duplicates_table(args, lines, tmp):
         ("default (`--knn auto`: IVF, one global problem)", []),
         ("`--partition kmeans`", ["--partition", "kmeans"]),
         ("`--partition random`", ["--partition", "random"]),
+        # What large-scale curation pipelines run (Meta's SemDeDup, NeMo Curator), ε found by
+        # bisection to meet the budget exactly, keeping the harder sample of each pair.
+        ("`--method semdedup`", ["--method", "semdedup"]),
     ]:
         out = os.path.join(tmp, "keep.npy")
         report = os.path.join(tmp, "report.json")

@@ -146,7 +146,8 @@ def select(
         graph: a given similarity ``K`` (``scipy.sparse`` matrix, or ``(indptr, indices, data,
             shape)``; ``n × n``, symmetric, non-negative, zero diagonal) instead of a kNN graph.
         **options: every other option of ``infoprune select`` in snake case: ``aum``,
-            ``logits`` and ``score_features`` take arrays; ``scores_from``, ``class_fraction``,
+            ``logits`` (a ``T × n × C`` array or a list of ``n × C`` arrays, one per epoch) and
+            ``score_features`` take arrays; ``scores_from``, ``class_fraction``,
             ``sims_concentration``, ``scores_high``, ``solver``, ``alpha``, ``beta``,
             ``neighbors``, ``symmetrize``, ``knn``, ``nlist``, ``nprobe``, ``recall_sample``,
             ``representativeness``, ``typicality``, ``drop_noisy``, ``hard_tail``,
@@ -268,7 +269,9 @@ def score(
     """Importance scores from training dynamics: ``infoprune score --kind`` on arrays.
 
     Args:
-        logits: logits saved per epoch, ``T × n × C``.
+        logits: logits saved during training: one ``T × n × C`` array, or a list of ``n × C``
+            arrays, one per epoch (e.g. ``np.load(path, mmap_mode="r")`` of each epoch's file);
+            float32 arrays are read in place.
         labels: integer class labels, length ``n``.
         kind: ``el2n``, ``entropy``, ``least-confidence``, ``margin``, ``loss``, ``forgetting``,
             ``aum`` or ``grand``.

@@ -247,3 +247,39 @@ pub fn int_vector(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
 pub fn address<D: Dimension>(values: &Floats<'_, D>) -> Option<usize> {
     values.borrowed().then(|| values.view().as_ptr() as usize)
 }
+
+/// Logits as Python gives them: one `T × n × C` array, or a list (or tuple) of `n × C` arrays, one
+/// per epoch, each borrowed in place like any other array.
+pub enum LogitArrays<'py> {
+    /// One 3-D array.
+    Stacked(Floats<'py, ndarray::Ix3>),
+    /// One 2-D array per epoch.
+    Epochs(Vec<Floats<'py, ndarray::Ix2>>),
+}
+
+/// The logits named `name`: a sequence of 2-D arrays is one per epoch, anything else one 3-D array.
+pub fn logit_arrays<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<LogitArrays<'py>> {
+    use pyo3::types::{PyList, PyTuple};
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let epochs = obj
+            .try_iter()?
+            .enumerate()
+            .map(|(t, e)| floats::<ndarray::Ix2>(&format!("{name}[{t}]"), &e?, "2-D (n, C)"))
+            .collect::<PyResult<Vec<_>>>()?;
+        return Ok(LogitArrays::Epochs(epochs));
+    }
+    Ok(LogitArrays::Stacked(floats(name, obj, "3-D (T, n, C)")?))
+}
+
+impl LogitArrays<'_> {
+    /// The core's view of them; epochs of different shapes are a `ValueError`.
+    pub fn view(&self) -> PyResult<infoprune::core::scores::Logits<'_>> {
+        match self {
+            LogitArrays::Stacked(z) => Ok(z.view().into()),
+            LogitArrays::Epochs(epochs) => {
+                infoprune::core::scores::Logits::epochs(epochs.iter().map(Floats::view).collect())
+                    .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("logits: {e}")))
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ mod interrupt;
 mod options;
 mod plan;
 
-use arrays::{floats, int_vector, vector, Floats};
+use arrays::{floats, int_vector, logit_arrays, vector, Floats, LogitArrays};
 use infoprune::commands::graph::GraphArgs;
 use infoprune::commands::score::ScoreArgs;
 use infoprune::commands::select::SelectArgs;
@@ -119,7 +119,7 @@ fn select<'py>(
         .map(|e| floats::<Ix2>("embeddings", &e, MATRIX))
         .transpose()?;
     let logits = item(&options, "logits")?
-        .map(|e| floats::<Ix3>("logits", &e, ARRAY3))
+        .map(|e| logit_arrays("logits", &e))
         .transpose()?;
     let score_features = item(&options, "score_features")?
         .map(|e| floats::<Ix2>("score_features", &e, MATRIX))
@@ -136,7 +136,7 @@ fn select<'py>(
             .transpose()?,
         noise: vec("noise")?,
         aum: vec("aum")?,
-        logits: logits.as_ref().map(Floats::view),
+        logits: logits.as_ref().map(LogitArrays::view).transpose()?,
         score_features: score_features.as_ref().map(Floats::view),
         embeddings_itemsize: embeddings.as_ref().map_or(4, Floats::itemsize),
     };
@@ -238,7 +238,7 @@ fn score<'py>(
     let mut args: ScoreArgs = options::parse("score", &SCORE, &options, &[])?;
     args.out = options::output(args.out);
     let logits = item(&options, "logits")?
-        .map(|e| floats::<Ix3>("logits", &e, ARRAY3))
+        .map(|e| logit_arrays("logits", &e))
         .transpose()?
         .ok_or_else(|| PyTypeError::new_err("score() missing the logits"))?;
     let labels = item(&options, "labels")?
@@ -248,7 +248,7 @@ fn score<'py>(
     let features = item(&options, "features")?
         .map(|e| floats::<Ix2>("features", &e, MATRIX))
         .transpose()?;
-    let (z, h) = (logits.view(), features.as_ref().map(Floats::view));
+    let (z, h) = (logits.view()?, features.as_ref().map(Floats::view));
     let (name, values) = py
         .detach(|| in_memory::score(&args, z, &labels, h))
         .map_err(py_error)?;

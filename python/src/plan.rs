@@ -4,14 +4,14 @@
 //! indices and report `select` returns. Each takes `select`'s keywords and arrays, the same in
 //! every process, parsed and read exactly as `select` parses and reads them.
 
-use crate::arrays::{floats, int_vector, vector, Floats};
-use crate::{interrupt, item, options, py_error, with_quiet, ARRAY3, MATRIX, SELECT};
+use crate::arrays::{floats, int_vector, logit_arrays, vector, Floats, LogitArrays};
+use crate::{interrupt, item, options, py_error, with_quiet, MATRIX, SELECT};
 use infoprune::commands::select::{
     merge_in_memory, plan_in_memory, run_parts_in_memory, SelectArgs, SelectData,
 };
 use infoprune::parts::PartOutcome;
 use infoprune::plan::Plan;
-use ndarray::{Ix2, Ix3};
+use ndarray::Ix2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -24,23 +24,23 @@ struct Arrays<'py> {
     labels: Option<Vec<i64>>,
     noise: Option<Vec<f32>>,
     aum: Option<Vec<f32>>,
-    logits: Option<Floats<'py, Ix3>>,
+    logits: Option<LogitArrays<'py>>,
     score_features: Option<Floats<'py, Ix2>>,
 }
 
 impl Arrays<'_> {
-    fn data(&self) -> SelectData<'_> {
-        SelectData {
+    fn data(&self) -> PyResult<SelectData<'_>> {
+        Ok(SelectData {
             embeddings: Some(self.embeddings.view()),
             scores: self.scores.clone(),
             labels: self.labels.clone(),
             noise: self.noise.clone(),
             aum: self.aum.clone(),
-            logits: self.logits.as_ref().map(Floats::view),
+            logits: self.logits.as_ref().map(LogitArrays::view).transpose()?,
             score_features: self.score_features.as_ref().map(Floats::view),
             embeddings_itemsize: self.embeddings.itemsize(),
             graph: None,
-        }
+        })
     }
 }
 
@@ -68,7 +68,7 @@ fn parse<'py>(
         noise: vec("noise")?,
         aum: vec("aum")?,
         logits: item(&options, "logits")?
-            .map(|e| floats::<Ix3>("logits", &e, ARRAY3))
+            .map(|e| logit_arrays("logits", &e))
             .transpose()?,
         score_features: item(&options, "score_features")?
             .map(|e| floats::<Ix2>("score_features", &e, MATRIX))
@@ -93,7 +93,7 @@ pub fn plan(
 ) -> PyResult<(String, Vec<Vec<usize>>)> {
     let (args, arrays) = parse("plan", options, progress)?;
     let show = progress && !args.quiet;
-    let data = arrays.data();
+    let data = arrays.data()?;
     let planned = interrupt::run(py, show, |p| plan_in_memory(&args, data, p))?;
     let planned = planned.map_err(py_error)?;
     Ok((planned.to_json(), planned.batches.clone()))
@@ -110,7 +110,7 @@ pub fn run_parts(
 ) -> PyResult<Vec<String>> {
     let plan = read_plan(plan)?;
     let (args, arrays) = parse("run_parts", options, false)?;
-    let data = arrays.data();
+    let data = arrays.data()?;
     let outcomes = interrupt::run(py, false, |p| {
         run_parts_in_memory(&args, data, &plan, &parts, p)
     })?;
@@ -141,7 +141,7 @@ pub fn merge<'py>(
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let (args, arrays) = parse("merge", options, progress)?;
     let show = progress && !args.quiet;
-    let data = arrays.data();
+    let data = arrays.data()?;
     let selected = interrupt::run(py, show, |p| {
         merge_in_memory(&args, data, &plan, &outcomes, plan_seconds, p)
     })?;

@@ -94,6 +94,37 @@ def test_scores_from_logits_match_the_cli(cli, demo, tmp_path):
         same_report(got.report, report)
 
 
+def test_one_logits_array_per_epoch_equals_the_stacked_array(cli, demo, tmp_path):
+    x, _, y = demo
+    rng = np.random.default_rng(8)
+    classes = int(y.max()) + 1
+    logits = rng.normal(size=(4, len(y), classes)).astype(np.float32)
+    # Memory-mapped epoch files, as a training loop would leave them, one of them float64.
+    epochs = []
+    for t in range(logits.shape[0]):
+        path = tmp_path / f"epoch{t}.npy"
+        np.save(path, logits[t].astype(np.float64 if t == 1 else np.float32))
+        epochs.append(np.load(path, mmap_mode="r"))
+    for kind in ["el2n", "aum", "forgetting"]:
+        stacked = infoprune.score(logits, y, kind=kind)
+        split = infoprune.score(epochs, y, kind=kind)
+        np.testing.assert_array_equal(stacked.view(np.uint32), split.view(np.uint32), err_msg=kind)
+    got = infoprune.select(x, keep=0.1, scores_from="el2n", logits=epochs, labels=y, backend="cpu")
+    want = infoprune.select(x, keep=0.1, scores_from="el2n", logits=logits, labels=y, backend="cpu")
+    np.testing.assert_array_equal(got.indices, want.indices)
+    # And the CLI's one-file-per-epoch form gives the same set.
+    out = tmp_path / "keep.npy"
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    epoch_files = [tmp_path / f"epoch{t}.npy" for t in range(4)]
+    run_cli(cli, "select", "--embeddings", tmp_path / "x.npy", "--keep", "0.1",
+            "--scores-from", "el2n", "--labels", tmp_path / "y.npy", "--backend", "cpu",
+            "--out", out, "-q", "--logits", *epoch_files)
+    np.testing.assert_array_equal(np.load(out), want.indices)
+    with pytest.raises(ValueError, match="epoch 1"):
+        infoprune.score([logits[0], logits[1][:-1]], y, kind="aum")
+
+
 def test_a_given_graph_matches_the_cli(cli, demo, tmp_path):
     scipy_sparse = pytest.importorskip("scipy.sparse")
     x, s, y = demo

@@ -21,7 +21,7 @@ use crate::pipeline::Embeddings;
 use infoprune_core::csr::{CsrSimilarity, SymmetryCheck};
 use infoprune_core::ivf::{search_graph, ResolvedSearch};
 use infoprune_core::progress::{Progress, Stage};
-use infoprune_core::scores::ScoreKind;
+use infoprune_core::scores::{Logits, ScoreKind};
 use infoprune_core::tokens::TokenSelector;
 use infoprune_core::CoreError;
 use ndarray::{Array2, ArrayView2, ArrayView3};
@@ -44,9 +44,9 @@ fn commit(staged: Vec<Staged>, force: bool) -> Result<()> {
 ///
 /// # Errors
 /// Every error the command gives for the same inputs and options.
-pub fn score(
+pub fn score<'a>(
     args: &ScoreArgs,
-    logits: ArrayView3<f32>,
+    logits: impl Into<Logits<'a>>,
     labels: &[i64],
     features: Option<ArrayView2<f32>>,
 ) -> Result<(String, Vec<f32>)> {
@@ -56,7 +56,7 @@ pub fn score(
         .ok_or_else(|| Error::Usage("give --kind (or --sim)".into()))?
         .into();
     let options = crate::commands::score::score_options(args, kind);
-    let mut values = scores_from_logits(&[kind], logits, labels, features, &options)?;
+    let mut values = scores_from_logits(&[kind], logits.into(), labels, features, &options)?;
     let values = values.pop().expect("one kind, one score");
     if wanted(&args.out) {
         npy::write_f32_vector(&args.out, &values, overwrite(args.force))?;

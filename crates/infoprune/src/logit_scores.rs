@@ -2,17 +2,17 @@
 //! and the in-memory `score`.
 
 use crate::error::{Error, Result};
-use infoprune_core::scores::{compute_scores, ScoreKind, ScoreOptions};
-use ndarray::{ArrayView2, ArrayView3};
+use infoprune_core::scores::{compute_scores, Logits, ScoreKind, ScoreOptions};
+use ndarray::ArrayView2;
 
-/// Scores from logits `T × n × C` (and penultimate features for GraNd), all in one pass, as
-/// `select --scores-from` and `score --kind` compute them.
+/// Scores from logits `T × n × C` (one array, or one `n × C` array per epoch) and penultimate
+/// features for GraNd, all in one pass, as `select --scores-from` and `score --kind` compute them.
 ///
 /// # Errors
 /// A usage error if the logits' `n` differs from the labels'; the core's errors otherwise.
 pub fn scores_from_logits(
     kinds: &[ScoreKind],
-    logits: ArrayView3<f32>,
+    logits: Logits,
     labels: &[i64],
     features: Option<ArrayView2<f32>>,
     options: &ScoreOptions,

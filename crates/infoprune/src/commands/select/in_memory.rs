@@ -24,8 +24,8 @@ use crate::pipeline::{Embeddings, Pruned, Pruner, PrunerConfig};
 use crate::report::Report;
 use infoprune_core::csr::CsrSimilarity;
 use infoprune_core::progress::{Progress, Stage};
-use infoprune_core::scores::{ScoreKind, ScoreOptions};
-use ndarray::{ArrayView2, ArrayView3};
+use infoprune_core::scores::{Logits, ScoreKind, ScoreOptions};
+use ndarray::ArrayView2;
 use std::path::Path;
 use std::time::Instant;
 
@@ -47,8 +47,9 @@ pub struct SelectData<'a> {
     pub noise: Option<Vec<f32>>,
     /// Area under the margin (`--aum`).
     pub aum: Option<Vec<f32>>,
-    /// Logits `T × n × C` for `--scores-from` (`--logits`).
-    pub logits: Option<ArrayView3<'a, f32>>,
+    /// Logits `T × n × C` for `--scores-from` (`--logits`): one array, or one `n × C` array per
+    /// epoch.
+    pub logits: Option<Logits<'a>>,
     /// Penultimate features for `--scores-from grand` (`--score-features`).
     pub score_features: Option<ArrayView2<'a, f32>>,
     /// Bytes per element of the embeddings as the caller holds them (8 for float64 converted to
@@ -294,13 +295,14 @@ pub(super) fn inputs(
     }
     let from_logits = data
         .logits
+        .clone()
         .zip(data.labels.as_deref())
         .map(|(logits, labels)| {
             move |kinds: &[ScoreKind], options: &ScoreOptions| {
                 let features = data
                     .score_features
                     .filter(|_| kinds.contains(&ScoreKind::Grand));
-                scores_from_logits(kinds, logits, labels, features, options)
+                scores_from_logits(kinds, logits.clone(), labels, features, options)
             }
         });
     let (scores, noise) =
