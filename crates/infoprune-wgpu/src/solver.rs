@@ -399,11 +399,11 @@ pub const FUSED_MAX_ROWS: usize = 2048;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stepping {
     /// The device, with the batch kernels: `accept_step` judges every candidate, and the host
-    /// reads a 4-byte flag per block of [`ITERATIONS_PER_SUBMIT`] iterations. What `solve` runs
+    /// reads a 4-byte flag per block of ten iterations (`ITERATIONS_PER_SUBMIT`). What `solve` runs
     /// unless the batch qualifies for [`Stepping::Fused`].
     Device,
     /// The device, one workgroup per problem running the whole ascent in one dispatch
-    /// (`fused.wgsl`): projected gradient only, every problem at most [`FUSED_MAX_ROWS`] rows.
+    /// (`fused.wgsl`): projected gradient only, every problem at most 2,048 rows (`FUSED_MAX_ROWS`).
     /// What `solve` runs for batches of small problems (token samples, small partitions).
     Fused,
     /// The host: the core's `ascent::run` over the device's primitives, one read-back of the
