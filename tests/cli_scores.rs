@@ -628,3 +628,81 @@ fn one_logits_file_per_epoch_equals_one_stacked_file() {
         assert!(!fx.path("bad.npy").exists());
     }
 }
+
+/// With labels the noise cutoff is shared out over the classes by default (SPEC §1.5): a rare
+/// class whose samples the signal flags by the dozen drops at most twice its share, where the
+/// global rule (`--no-noise-by-class`) drops them all. 6,000 rows in classes of 5,000 / 800 / 200;
+/// `--drop-noisy 0.02` flags 120: the 60 rare-class rows with the largest signal and 60 others.
+#[test]
+fn the_noise_cutoff_is_shared_over_the_classes_by_default() {
+    let fx = Fixture::new();
+    let n = 6_000;
+    let e = fx.embeddings("e.npy", &clustered(n, 8, 17));
+    let labels: Vec<i64> = (0..n)
+        .map(|i| match i {
+            0..5000 => 0,
+            5000..5800 => 1,
+            _ => 2,
+        })
+        .collect();
+    let mut noise = vec![-1.0f32; n];
+    for (r, i) in (5800..5860).enumerate() {
+        noise[i] = 10.0 + r as f32;
+    }
+    for i in (0..45).map(|j| j * 100).chain(5000..5015) {
+        noise[i] = 5.0;
+    }
+    let yl = write_labels(&fx, "y.npy", &labels);
+    npy::write_f32_vector(&fx.path("noise.npy"), &noise, Overwrite::Refuse).unwrap();
+    let noise_path = fx.s("noise.npy");
+    let run = |extra: &[&str], tag: &str| {
+        let (out, report) = (
+            fx.s(&format!("k-{tag}.npy")),
+            fx.s(&format!("r-{tag}.json")),
+        );
+        let mut args = vec![
+            "select",
+            "--embeddings",
+            &e,
+            "--keep",
+            "0.5",
+            "--labels",
+            &yl,
+        ];
+        args.extend(["--noise", &noise_path, "--drop-noisy", "0.02", "-q"]);
+        args.extend(["--out", &out, "--report", &report]);
+        args.extend(extra);
+        let o = infoprune(&args);
+        assert!(o.status.success(), "{tag}: {}", stderr(&o));
+        let text = std::fs::read_to_string(fx.path(&format!("r-{tag}.json"))).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let shared = run(&[], "default");
+    // Class 2's share of twice the 120 is 8: 60 + 8 dropped instead of 120.
+    assert_eq!(shared["noise_by_class"], true, "{shared}");
+    assert_eq!(shared["dropped_noisy"], 68, "{shared}");
+    let global = run(&["--no-noise-by-class"], "global");
+    assert_eq!(global["noise_by_class"], false, "{global}");
+    assert_eq!(global["dropped_noisy"], 120, "{global}");
+    // Without class-balanced budgets the cutoff is global unless asked for (and the labels,
+    // read by nothing else then, are refused without it).
+    let asked = run(&["--no-class-quota", "--noise-by-class"], "asked");
+    assert_eq!(asked["dropped_noisy"], 68, "{asked}");
+    // Either flag without labels (or without a noise signal) has no effect: refused by name.
+    for flag in ["--noise-by-class", "--no-noise-by-class"] {
+        let o = infoprune(&[
+            "select",
+            "--embeddings",
+            &e,
+            "--keep",
+            "0.5",
+            "--out",
+            &fx.s("x.npy"),
+            flag,
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&flag[2..]), "{}", stderr(&o));
+        assert!(!fx.path("x.npy").exists());
+    }
+}

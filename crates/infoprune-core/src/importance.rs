@@ -141,6 +141,10 @@ pub fn compose_importance(
 /// samples as 0.25 with 10% and 20% flipped labels).
 pub const AUTO_MARGIN: f64 = 0.25;
 
+/// [`NoiseCutoff::noisiest_by_class`] lets a class drop up to this many times its proportional
+/// share of the cutoff's count (**ours**).
+pub const CLASS_SHARE_SLACK: usize = 2;
+
 /// How many of the noisiest samples are dropped before selection (SPEC §1, noise cutoff).
 ///
 /// The count follows the **estimated noise level**, not the pruning ratio (**ours**, measured in
@@ -207,6 +211,60 @@ impl NoiseCutoff {
                 noise.iter().filter(|&&v| v as f64 > tau).count().min(n / 2)
             }
         }
+    }
+
+    /// [`NoiseCutoff::noisiest`] with the count shared out over the classes of `labels` in
+    /// proportion to their sizes (largest remainder, **ours**): class `c` drops at most its share
+    /// of the count, its own noisiest first, and only samples the global rule would flag (for
+    /// [`NoiseCutoff::Auto`], those above its threshold). A class the model learns poorly (a rare
+    /// class of a long-tailed set) has many low-AUM samples that are hard rather than mislabeled;
+    /// the global rule would drop them by the dozen, this one no more than its share.
+    ///
+    /// # Errors
+    /// As [`NoiseCutoff::noisiest`], and [`CoreError::ShapeMismatch`] when `labels` is not as long
+    /// as `noise`.
+    pub fn noisiest_by_class(self, noise: &[f32], labels: &[i64], k: usize) -> Result<Vec<usize>> {
+        check_finite("noise", noise)?;
+        let n = noise.len();
+        if labels.len() != n {
+            return Err(CoreError::ShapeMismatch {
+                what: "labels vs noise".into(),
+                expected: n,
+                found: labels.len(),
+            });
+        }
+        let flagged = self.noisiest(noise, k)?;
+        let mut classes: Vec<i64> = labels.to_vec();
+        classes.sort_unstable();
+        classes.dedup();
+        let class_of = |i: usize| {
+            classes
+                .binary_search(&labels[i])
+                .expect("a label of the list")
+        };
+        let mut sizes = vec![0usize; classes.len()];
+        for i in 0..n {
+            sizes[class_of(i)] += 1;
+        }
+        // Each class's share of twice the count: a class may drop up to twice its proportion (so
+        // label noise that happens to fall unevenly is still dropped), but not the dozens of hard
+        // samples of a class the model learns poorly.
+        let slack = flagged.len().saturating_mul(CLASS_SHARE_SLACK).min(n);
+        let mut left = crate::budget::largest_remainder(&sizes, slack);
+        // Noisiest first within each class (ties: smaller index), each up to its share.
+        let mut order = flagged;
+        order.sort_by(|&a, &b| noise[b].total_cmp(&noise[a]).then(a.cmp(&b)));
+        let mut drop: Vec<usize> = order
+            .into_iter()
+            .filter(|&i| {
+                let c = class_of(i);
+                let take = left[c] > 0;
+                left[c] -= usize::from(take);
+                take
+            })
+            .collect();
+        drop.sort_unstable();
+        Ok(drop)
     }
 
     /// The samples to drop: the [`NoiseCutoff::requested`] largest noise values (ties: smaller
@@ -468,5 +526,39 @@ mod tests {
         assert_eq!(AlphaRule::Beta(1.0).alpha(&s, &[0.0; 4], 2), 0.0);
         assert_eq!(AlphaRule::Fixed(0.3).alpha(&s, &d, 2), 0.3);
         assert!(AlphaRule::Fixed(-1.0).validate().is_err());
+    }
+
+    #[test]
+    fn the_noise_cutoff_by_class_drops_each_class_its_share_at_most() {
+        // Class 0: 80 samples, 4 flagged; class 1: 20 samples (a rare class), 12 flagged.
+        let mut noise = vec![-1.0f32; 100];
+        let labels: Vec<i64> = (0..100).map(|i| i64::from(i >= 80)).collect();
+        for i in [3, 10, 40, 77] {
+            noise[i] = 2.0;
+        }
+        for (r, i) in (80..92).enumerate() {
+            noise[i] = 1.0 + r as f32 * 0.1;
+        }
+        let global = NoiseCutoff::Fraction(0.16).noisiest(&noise, 10).unwrap();
+        assert_eq!(global.len(), 16);
+        let shared = NoiseCutoff::Fraction(0.16)
+            .noisiest_by_class(&noise, &labels, 10)
+            .unwrap();
+        // Twice the 16, shared 80:20, is 26 and 6 (largest remainder, 25.6 and 6.4): class 0 has
+        // only 4 flagged, class 1 drops its 6 noisiest (the largest signals, rows 86 to 91).
+        assert_eq!(shared, vec![3, 10, 40, 77, 86, 87, 88, 89, 90, 91]);
+        // Every dropped sample is one the global rule flags.
+        assert!(shared.iter().all(|i| global.contains(i)));
+        // One class: the same as the global rule.
+        let one = vec![7i64; 100];
+        assert_eq!(
+            NoiseCutoff::Auto
+                .noisiest_by_class(&noise, &one, 10)
+                .unwrap(),
+            NoiseCutoff::Auto.noisiest(&noise, 10).unwrap()
+        );
+        assert!(NoiseCutoff::Auto
+            .noisiest_by_class(&noise, &one[..99], 10)
+            .is_err());
     }
 }

@@ -47,6 +47,9 @@ pub struct SelectConfig {
     pub typicality: ScoreNormalization,
     /// How many of the noisiest samples are dropped when a noise signal is given.
     pub noise_cutoff: NoiseCutoff,
+    /// Share the noise cutoff's count out over the classes in proportion to their sizes, where
+    /// labels are given ([`NoiseCutoff::noisiest_by_class`]; default off).
+    pub noise_by_class: bool,
     /// How many of the highest-scored samples InfoMax's methods drop without a noise signal.
     pub hard_tail: HardTail,
     /// How many of the lowest-AUM samples [`Method::Ccs`] drops when an AUM is given (its own `β`,
@@ -77,8 +80,23 @@ impl SelectConfig {
     /// The samples dropped before selection (ascending): with a noise signal, the noise cutoff's;
     /// without one, for InfoMax's methods with scores, the scores' hard tail (SPEC §1.5).
     pub fn cutoff(&self, noise: Option<&[f32]>, scores: Option<&[f32]>) -> Result<Vec<usize>> {
+        self.cutoff_by_class(noise, scores, None)
+    }
+
+    /// [`SelectConfig::cutoff`], with the noise cutoff shared out over the classes of `labels`
+    /// ([`NoiseCutoff::noisiest_by_class`]) when [`SelectConfig::noise_by_class`] is on and
+    /// labels are given.
+    pub fn cutoff_by_class(
+        &self,
+        noise: Option<&[f32]>,
+        scores: Option<&[f32]>,
+        labels: Option<&[i64]>,
+    ) -> Result<Vec<usize>> {
         match (noise, scores) {
-            (Some(noise), _) => self.noise_cutoff.noisiest(noise, self.k),
+            (Some(noise), _) => match labels.filter(|_| self.noise_by_class) {
+                Some(labels) => self.noise_cutoff.noisiest_by_class(noise, labels, self.k),
+                None => self.noise_cutoff.noisiest(noise, self.k),
+            },
             (None, Some(scores)) if matches!(self.method, Method::InfoMax | Method::Greedy) => {
                 crate::error::check_finite("scores", scores)?;
                 self.hard_tail.hardest(scores, self.k)
@@ -99,6 +117,7 @@ impl SelectConfig {
             representativeness: Representativeness::default(),
             typicality: ScoreNormalization::MinMax,
             noise_cutoff: NoiseCutoff::default(),
+            noise_by_class: false,
             hard_tail: HardTail::default(),
             ccs_cutoff: CcsCutoff::default(),
             semdedup_keep: SemDedupKeep::default(),

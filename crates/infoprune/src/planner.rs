@@ -65,7 +65,7 @@ impl Pruner {
 
         // The cutoffs run over the whole dataset, before partitioning.
         let start = Instant::now();
-        let mut dropped = select.cutoff(inputs.noise, inputs.scores)?;
+        let mut dropped = select.cutoff_by_class(inputs.noise, inputs.scores, inputs.labels)?;
         if let (Method::Ccs, Some(aum)) = (select.method, inputs.aum) {
             dropped = ccs_cut(select, aum, dropped, n)?;
         }

@@ -63,6 +63,9 @@ pub struct Report {
     /// The noise cutoff's rule: `"auto"` (the samples whose signal is positive, at most half),
     /// `"schedule"` (by pruning ratio) or `"fraction"`; `null` without a noise signal.
     pub noise_cutoff: Option<&'static str>,
+    /// Whether the noise cutoff was shared out over the classes (`--noise-by-class`, the default
+    /// with class-balanced budgets): no class dropped more than twice its share.
+    pub noise_by_class: bool,
     /// Whether each class kept exactly its largest-remainder share of `k` (`--class-quota`, the
     /// default with labels for infomax and greedy).
     pub class_quota: bool,
@@ -182,6 +185,7 @@ impl Report {
             dropped_noisy: pruned.dropped_noisy,
             noise_signal: None,
             noise_cutoff: None,
+            noise_by_class: false,
             class_quota: config.class_quota,
             dropped_nonfinite: 0,
             estimated_peak_bytes: 0,

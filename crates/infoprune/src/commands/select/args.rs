@@ -124,6 +124,14 @@ pub struct SelectArgs {
     /// [default: auto].
     #[arg(long, value_name = "auto|schedule|C", allow_hyphen_values = true)]
     pub drop_noisy: Option<String>,
+    /// Share the noise cutoff out over the classes of --labels: no class drops more than twice
+    /// its proportional share of the count, its own noisiest first [default: on with
+    /// class-balanced budgets].
+    #[arg(long, conflicts_with = "no_noise_by_class")]
+    pub noise_by_class: bool,
+    /// Apply the noise cutoff over the whole set, whatever the classes.
+    #[arg(long)]
+    pub no_noise_by_class: bool,
     /// Without a noise signal and without class-balanced budgets (no --labels), the fraction of the
     /// highest-scored (hardest) samples infomax and greedy drop first: `auto` (0.1 at 80% pruning
     /// and above, else 0) or C [default: auto].
@@ -231,6 +239,14 @@ impl SelectArgs {
         matches!(self.method, MethodArg::Infomax | MethodArg::Greedy)
     }
 
+    /// Whether the noise cutoff is shared out over the classes (SPEC §1.5): by default with
+    /// class-balanced budgets, the same principle applied to what is dropped.
+    pub(crate) fn shares_noise_by_class(&self) -> bool {
+        self.labels.is_some()
+            && !self.no_noise_by_class
+            && (self.noise_by_class || self.class_balanced())
+    }
+
     /// Class-balanced budgets: asked for with --class-quota, and the default with --labels for
     /// InfoMax's methods on embeddings (SPEC §1.5; a given --graph is one problem).
     pub(crate) fn class_balanced(&self) -> bool {
@@ -334,6 +350,7 @@ impl SelectArgs {
         config.semdedup_cluster_size = self
             .semdedup_cluster_size
             .unwrap_or(defaults.semdedup_cluster_size);
+        config.noise_by_class = self.shares_noise_by_class();
         config.hard_tail = match self.hard_tail_rule()? {
             // Class-balanced budgets keep the mislabeled tail out themselves (SPEC §1.5).
             HardTail::Auto if self.class_balanced() => HardTail::Off,
@@ -473,14 +490,15 @@ impl SelectArgs {
             || is(MethodArg::Moderate)
             || self.scores_from.is_some()
             || self.partition == Some(PartitionArg::Class)
-            || self.class_balanced();
+            || self.class_balanced()
+            || self.noise_by_class;
         if self.labels.is_some() && !labels_read {
             refusals.push((
                 "labels",
                 format!(
                 "nothing reads them with --method {}: they are used by --method infomax or greedy \
                  on embeddings (class-balanced budgets), sims or moderate, --scores-from, \
-                 --partition class and --class-quota", method_name()),
+                 --partition class, --class-quota and --noise-by-class", method_name()),
             ));
         }
         if self.no_class_quota && !(self.labels.is_some() && self.solves_infomax()) {
@@ -514,6 +532,19 @@ impl SelectArgs {
                  with --method infomax or greedy)"
                     .into(),
             ));
+        }
+        for (given, name) in [
+            (self.noise_by_class, "noise-by-class"),
+            (self.no_noise_by_class, "no-noise-by-class"),
+        ] {
+            if given && !(has_signal && self.labels.is_some()) {
+                refusals.push((
+                    name,
+                    "it says how the noise cutoff treats the classes, so it needs a noise signal \
+                     and --labels"
+                        .into(),
+                ));
+            }
         }
         if self.hard_tail.is_some() {
             let why = if !self.solves_infomax() {

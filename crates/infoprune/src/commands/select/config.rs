@@ -49,6 +49,8 @@ pub(super) fn select_report(
                 (_, NoiseCutoff::Schedule) => "schedule",
                 (_, NoiseCutoff::Fraction(_)) => "fraction",
             });
+    report.noise_by_class =
+        config.select.noise_by_class && report.noise_cutoff.is_some_and(|rule| rule != "hard-tail");
     report.estimated_peak_bytes = facts.estimated_peak_bytes;
     report.backend = facts.backend.clone();
     report.gpu = facts.gpu.map(Into::into);
