@@ -39,7 +39,7 @@ def test_other_shapes_are_value_errors(small):
         infoprune.select(s, keep=0.1)
     with pytest.raises(ValueError, match=r"scores: expected a 1-D \(n,\) or 2-D \(n, 1\) array, found shape \(400, 8\)"):
         infoprune.select(x, x, keep=0.1)
-    with pytest.raises(ValueError, match=r"logits: expected a 3-D array"):
+    with pytest.raises(ValueError, match=r"logits: expected a 3-D \(T, n, C\) array"):
         infoprune.select(x, keep=0.1, scores_from="el2n", logits=x, labels=np.zeros(400, np.int64))
 
 
