@@ -587,9 +587,10 @@ pub fn compute_score<'a>(
     Ok(all.pop().expect("one kind, one score"))
 }
 
-/// Computes several scores in **one pass** over the logits: every sample's rows are read once
-/// and every kind is evaluated on them, so logits larger than memory (memory-mapped, paged in
-/// from disk) are read once, not once per kind. Each result is bit-identical to
+/// Computes several scores in **one scoring pass** over the logits: every sample's rows are read
+/// once and every kind is evaluated on them, so logits larger than memory (memory-mapped, paged
+/// in from disk) are read twice in all (the finiteness check of [`validate_inputs`], then the
+/// scores), not twice per kind. Each result is bit-identical to
 /// [`compute_score`]'s for that kind; the options apply to every kind.
 ///
 /// # Errors
