@@ -234,23 +234,17 @@ impl NoiseCutoff {
             });
         }
         let flagged = self.noisiest(noise, k)?;
-        let mut classes: Vec<i64> = labels.to_vec();
-        classes.sort_unstable();
-        classes.dedup();
-        let class_of = |i: usize| {
-            classes
-                .binary_search(&labels[i])
-                .expect("a label of the list")
-        };
-        let mut sizes = vec![0usize; classes.len()];
-        for i in 0..n {
-            sizes[class_of(i)] += 1;
-        }
         // Each class's share of twice the count: a class may drop up to twice its proportion (so
         // label noise that happens to fall unevenly is still dropped), but not the dozens of hard
         // samples of a class the model learns poorly.
         let slack = flagged.len().saturating_mul(CLASS_SHARE_SLACK).min(n);
-        let mut left = crate::budget::largest_remainder(&sizes, slack);
+        let quotas = crate::sampling::class_quotas(labels, slack, 1.0);
+        let class_of = |i: usize| {
+            quotas
+                .binary_search_by_key(&labels[i], |&(label, _)| label)
+                .expect("every label has a quota")
+        };
+        let mut left: Vec<usize> = quotas.iter().map(|&(_, quota)| quota).collect();
         // Noisiest first within each class (ties: smaller index), each up to its share.
         let mut order = flagged;
         order.sort_by(|&a, &b| noise[b].total_cmp(&noise[a]).then(a.cmp(&b)));
