@@ -1,8 +1,9 @@
 //! Importance scores from training dynamics (SPEC §2).
 //!
 //! Inputs are the logits `Z[t, i, c]` recorded over `T` epochs for `n` samples and `C` classes (a
-//! `T×n×C` array, or one `n×C` array per epoch: [`Logits`]) and the integer labels `y`. Probabilities are `p = softmax(z)`, computed in `f64`
-//! after subtracting the row maximum, so large logits never overflow.
+//! `T×n×C` array, or one `n×C` array per epoch: [`Logits`]) and the integer labels `y`.
+//! Probabilities are `p = softmax(z)`, computed in `f64` after subtracting the row maximum, so
+//! large logits never overflow.
 //!
 //! | score | definition | epochs (default) | high means |
 //! |---|---|---|---|
@@ -90,19 +91,22 @@ impl<'a> Logits<'a> {
 
     /// The first non-finite logit in row-major order `t·n·C + i·C + c`, with its flat index.
     fn first_non_finite(&self) -> Option<(usize, f32)> {
-        let find = |z: ArrayView2<f32>| z.iter().position(|v| !v.is_finite());
         match self {
-            Logits::Stacked(z) => z
+            Logits::Stacked(z) => first_non_finite(z.iter()),
+            Logits::Epochs(e) => e
                 .iter()
                 .enumerate()
-                .find(|(_, v)| !v.is_finite())
-                .map(|(i, &v)| (i, v)),
-            Logits::Epochs(e) => e.iter().enumerate().find_map(|(t, z)| {
-                find(z.view())
-                    .map(|at| (t * z.len() + at, z.iter().nth(at).copied().unwrap_or(0.0)))
-            }),
+                .find_map(|(t, z)| first_non_finite(z.iter()).map(|(at, v)| (t * z.len() + at, v))),
         }
     }
+}
+
+/// The position and value of the first non-finite value of `values`.
+fn first_non_finite<'v>(values: impl Iterator<Item = &'v f32>) -> Option<(usize, f32)> {
+    values
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(i, &v)| (i, v))
 }
 
 /// The training-dynamics scores this module computes.
@@ -439,25 +443,6 @@ impl<'f> Prepared<'f> {
     }
 }
 
-/// One raw score of every sample, in parallel (each value is computed independently, so the
-/// result does not depend on the thread count).
-fn one_score<'a>(
-    kind: ScoreKind,
-    logits: impl Into<Logits<'a>>,
-    labels: &[i64],
-    features: Option<ArrayView2<f32>>,
-    options: &ScoreOptions,
-) -> Result<Vec<f32>> {
-    let logits = logits.into();
-    validate_inputs(&logits, labels)?;
-    let prepared = Prepared::new(kind, &logits, features, options)?;
-    let n = logits.dim().1;
-    Ok((0..n)
-        .into_par_iter()
-        .map(|i| prepared.value(&logits, labels, i))
-        .collect())
-}
-
 /// EL2N `‖p_t(i) − onehot(y_i)‖₂`, averaged over the chosen epochs.
 pub fn el2n<'a>(
     logits: impl Into<Logits<'a>>,
@@ -468,7 +453,7 @@ pub fn el2n<'a>(
         el2n: epochs,
         ..ScoreOptions::default()
     };
-    one_score(ScoreKind::El2n, logits, labels, None, &options)
+    compute_score(ScoreKind::El2n, logits, labels, None, &options)
 }
 
 fn at_epoch(epoch: Option<usize>) -> ScoreOptions {
@@ -484,7 +469,7 @@ pub fn entropy<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    one_score(ScoreKind::Entropy, logits, labels, None, &at_epoch(epoch))
+    compute_score(ScoreKind::Entropy, logits, labels, None, &at_epoch(epoch))
 }
 
 /// Least confidence `1 − max_c p_c` at `epoch` (`None` = last). Labels are only validated.
@@ -493,7 +478,7 @@ pub fn least_confidence<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    one_score(
+    compute_score(
         ScoreKind::LeastConfidence,
         logits,
         labels,
@@ -509,7 +494,7 @@ pub fn margin<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    one_score(ScoreKind::Margin, logits, labels, None, &at_epoch(epoch))
+    compute_score(ScoreKind::Margin, logits, labels, None, &at_epoch(epoch))
 }
 
 /// Loss `−ln p_y` at `epoch` (`None` = last), computed as `logsumexp(z) − z_y` so it stays finite
@@ -519,13 +504,13 @@ pub fn loss<'a>(
     labels: &[i64],
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    one_score(ScoreKind::Loss, logits, labels, None, &at_epoch(epoch))
+    compute_score(ScoreKind::Loss, logits, labels, None, &at_epoch(epoch))
 }
 
 /// Forgetting events: the number of `t < T − 1` with the sample correct at `t` and wrong at `t + 1`.
 /// A sample never correct at any epoch gets `T`, more than any real count.
 pub fn forgetting<'a>(logits: impl Into<Logits<'a>>, labels: &[i64]) -> Result<Vec<f32>> {
-    one_score(
+    compute_score(
         ScoreKind::Forgetting,
         logits,
         labels,
@@ -537,7 +522,7 @@ pub fn forgetting<'a>(logits: impl Into<Logits<'a>>, labels: &[i64]) -> Result<V
 /// Area under the margin `mean_t (z_t[y] − max_{c≠y} z_t[c])` over all epochs. **Low = hard or
 /// mislabeled.**
 pub fn aum<'a>(logits: impl Into<Logits<'a>>, labels: &[i64]) -> Result<Vec<f32>> {
-    one_score(
+    compute_score(
         ScoreKind::Aum,
         logits,
         labels,
@@ -555,7 +540,7 @@ pub fn grand<'a>(
     features: ArrayView2<f32>,
     epoch: Option<usize>,
 ) -> Result<Vec<f32>> {
-    one_score(
+    compute_score(
         ScoreKind::Grand,
         logits,
         labels,
@@ -608,21 +593,26 @@ pub fn compute_scores<'a>(
         .iter()
         .map(|&kind| Prepared::new(kind, &logits, features, options))
         .collect::<Result<Vec<_>>>()?;
-    let n = logits.dim().1;
-    let per_sample: Vec<Vec<f32>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            prepared
-                .iter()
-                .map(|p| p.value(&logits, labels, i))
-                .collect()
-        })
-        .collect();
+    let (n, width) = (logits.dim().1, kinds.len());
+    if width == 0 {
+        return Ok(Vec::new());
+    }
+    // Sample-major, `width` values per sample: each sample's rows are read once for every kind.
+    // Each value is computed on its own, so the result does not depend on the thread count.
+    let mut values = vec![0.0f32; n * width];
+    values
+        .par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(i, out)| {
+            for (v, p) in out.iter_mut().zip(&prepared) {
+                *v = p.value(&logits, labels, i);
+            }
+        });
     Ok(kinds
         .iter()
         .enumerate()
         .map(|(k, &kind)| {
-            let raw: Vec<f32> = per_sample.iter().map(|values| values[k]).collect();
+            let raw: Vec<f32> = values.iter().skip(k).step_by(width).copied().collect();
             if options.oriented {
                 orient(kind, &raw)
             } else {
