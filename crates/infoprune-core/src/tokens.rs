@@ -22,11 +22,6 @@ use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
 use rayon::prelude::*;
 use std::sync::Arc;
 
-/// Samples in the batch that starts at `first` of `n`.
-fn result_count(first: usize, n: usize) -> u64 {
-    (n - first).min(SAMPLES_PER_BATCH) as u64
-}
-
 /// The results of a solve running on its own thread; a panic there is re-raised here.
 fn join(
     solving: std::thread::ScopedJoinHandle<'_, Result<Vec<SolveResult>>>,
@@ -350,6 +345,7 @@ impl TokenSelector {
         let mut mask = Array2::<u8>::zeros((n, t));
         let mut objective = vec![0.0f64; n];
         let mut store = |first: usize, results: Vec<SolveResult>| {
+            let solved = results.len() as u64;
             for (offset, result) in results.into_iter().enumerate() {
                 let i = first + offset;
                 for &j in &result.indices {
@@ -357,7 +353,7 @@ impl TokenSelector {
                 }
                 objective[i] = result.objective;
             }
-            progress.advance(result_count(first, n));
+            progress.advance(solved);
         };
         // On a device the host builds batch b + 1 (features, similarities, α) while the device
         // solves batch b; on the CPU both would compete for the same cores, so they alternate.
