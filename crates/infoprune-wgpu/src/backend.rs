@@ -163,19 +163,11 @@ impl GpuBackend {
             .zip(relaxed.traces)
             .enumerate()
             .map(|(p, (state, trace))| {
-                let stop = Stop::from_code(state.converged);
-                let ascent = AscentState {
-                    f: state.f,
-                    eta: state.eta,
-                    backtracks: state.backtracks,
-                    iterations: state.iterations,
-                    stop,
-                    accepted_last: state.accepted != 0,
-                };
+                let ascent = state.ascent();
                 let outcome = RelaxedOutcome {
                     x: x[offsets[p]..offsets[p + 1]].to_vec(),
                     iterations: trace.len(),
-                    converged: stop.is_some_and(Stop::converged),
+                    converged: ascent.stop.is_some_and(Stop::converged),
                     trace,
                 };
                 (outcome, ascent)
@@ -353,7 +345,7 @@ impl Backend for GpuBackend {
             let rounded_objective = objective(&problem, &relaxed.rounded[p])?;
             let indices = std::mem::take(&mut selected[p]);
             let f = objective(&problem, &indices)?;
-            let converged = Stop::from_code(state.converged).is_some_and(Stop::converged);
+            let converged = state.ascent().stop.is_some_and(Stop::converged);
             let mut result = SolveResult {
                 indices,
                 objective: f,

@@ -43,6 +43,8 @@ pub struct Params {
     pub mirror_floor: f32,
 }
 
+use infoprune_core::solver::ascent::{AscentState, Stop};
+
 /// Per-problem state, laid out as `Problem` in `common.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -76,6 +78,30 @@ pub struct ProblemState {
     pub sel_t1: u32,
     pub sel_t2: u32,
     pub sel_t3: u32,
+}
+
+impl ProblemState {
+    /// The ascent's part of the state as the core's [`AscentState`] (the stop from its code).
+    pub fn ascent(&self) -> AscentState<f32> {
+        AscentState {
+            f: self.f,
+            eta: self.eta,
+            backtracks: self.backtracks,
+            iterations: self.iterations,
+            stop: Stop::from_code(self.converged),
+            accepted_last: self.accepted != 0,
+        }
+    }
+
+    /// Writes `ascent` back, as `accept_step` would have left it.
+    pub fn set_ascent(&mut self, ascent: &AscentState<f32>) {
+        self.f = ascent.f;
+        self.eta = ascent.eta;
+        self.backtracks = ascent.backtracks;
+        self.iterations = ascent.iterations;
+        self.converged = ascent.stop.map_or(0, Stop::code);
+        self.accepted = u32::from(ascent.accepted_last);
+    }
 }
 
 /// Bisection/Newton rounds per projection. Newton usually lands in a handful; 32 halvings of the

@@ -7,7 +7,7 @@ use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
 use crate::kernels::{slot, Kernels, Params, ProblemState, PROJECTION_ROUNDS};
 use infoprune_core::backend::ProblemBatch;
-use infoprune_core::solver::ascent::{self, AscentRule, AscentState, Stop};
+use infoprune_core::solver::ascent::{self, AscentRule, Stop};
 use infoprune_core::solver::{Algorithm, SolverConfig};
 
 /// Iterations recorded per submission; the host checks convergence between submissions.
@@ -578,7 +578,7 @@ fn read_states_and_traces(
 
 /// The core's `ascent::run` for every problem of the batch, over the device's primitives: each
 /// step the device measures every running problem's candidate (`measure_step`), the host judges
-/// it with [`AscentState::judge`] and writes the states back, and `commit_step` keeps the
+/// it with [`ascent::AscentState::judge`] and writes the states back, and `commit_step` keeps the
 /// accepted ones.
 fn host_loop(
     ctx: &GpuContext,
@@ -596,16 +596,8 @@ fn host_loop(
         Ok(bytemuck::pod_collect_to_vec(&bytes))
     };
     let mut states = read_states()?;
-    let mut ascents: Vec<AscentState<f32>> = states
-        .iter()
-        .map(|s| {
-            let mut a = AscentState::new(s.f, s.eta);
-            a.stop = Stop::from_code(s.converged);
-            a
-        })
-        .collect();
     let mut traces = vec![Vec::new(); batch.len()];
-    while ascents.iter().any(|a| a.stop.is_none()) {
+    while states.iter().any(|s| s.ascent().stop.is_none()) {
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -619,21 +611,17 @@ fn host_loop(
         }
         ctx.submit(encoder);
         states = read_states()?;
-        for ((state, ascent), trace) in states.iter_mut().zip(&mut ascents).zip(&mut traces) {
-            state.accepted = 0;
+        for (state, trace) in states.iter_mut().zip(&mut traces) {
+            let mut ascent = state.ascent();
             if ascent.stop.is_some() {
+                state.accepted = 0;
                 continue;
             }
             ascent.judge(&rule, state.f_new, state.delta);
             if ascent.accepted_last {
                 trace.push(state.f_new as f64);
             }
-            state.accepted = ascent.accepted_last as u32;
-            state.f = ascent.f;
-            state.eta = ascent.eta;
-            state.backtracks = ascent.backtracks;
-            state.iterations = ascent.iterations;
-            state.converged = ascent.stop.map_or(0, Stop::code);
+            state.set_ascent(&ascent);
         }
         ctx.upload(&gpu.problems, 0, bytemuck::cast_slice(&states));
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
