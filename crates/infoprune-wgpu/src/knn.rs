@@ -46,7 +46,7 @@ const WORKGROUP_STORAGE_BYTES: u32 = (64 * 33 + 32 * 32) * 4;
 const STORAGE_BUFFERS: u32 = 6;
 
 /// Marks an empty slot in the kernel's output (a row with fewer than `m` positive similarities).
-pub(crate) const EMPTY: u32 = u32::MAX;
+const EMPTY: u32 = u32::MAX;
 
 /// Most query rows in one slice: 1,024 workgroups per dispatch, enough to fill the largest GPUs,
 /// while a slice's lists stay small enough to read back while the next slice runs.
@@ -317,8 +317,8 @@ pub(crate) struct SliceBuffers {
     pub params: wgpu::Buffer,
     read_idx: wgpu::Buffer,
     read_val: wgpu::Buffer,
-    pub out_idx: wgpu::Buffer,
-    pub out_val: wgpu::Buffer,
+    out_idx: wgpu::Buffer,
+    out_val: wgpu::Buffer,
     pub bind_group: wgpu::BindGroup,
 }
 
